@@ -1,0 +1,1 @@
+//! The local IoT Explorer hub (being written).

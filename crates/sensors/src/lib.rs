@@ -1,0 +1,2 @@
+//! MQ-series gas sensor and DHT11 drivers (being written).
+#![no_std]
