@@ -14,3 +14,4 @@ extern crate std;
 mod fmt;
 
 pub mod json;
+pub mod credentials;
