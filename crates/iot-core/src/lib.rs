@@ -15,3 +15,4 @@ mod fmt;
 
 pub mod json;
 pub mod credentials;
+pub mod topic;
