@@ -13,6 +13,7 @@ extern crate std;
 // This mod MUST go first, so that the others see its macros.
 mod fmt;
 
+pub mod codec;
 pub mod json;
 pub mod credentials;
 pub mod topic;
