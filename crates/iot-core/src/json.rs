@@ -234,9 +234,8 @@ impl<'a> Value<'a> {
 
 impl fmt::Debug for Value<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            other => f.write_str(other.raw()),
-        }
+        let other = self;
+        f.write_str(other.raw())
     }
 }
 
@@ -268,12 +267,12 @@ pub enum ValueKind {
 impl fmt::Display for ValueKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ValueKind::Null => "null",
-            ValueKind::Bool => "bool",
-            ValueKind::Number => "number",
-            ValueKind::String => "string",
-            ValueKind::Object => "object",
-            ValueKind::Array => "array",
+            Self::Null => "null",
+            Self::Bool => "bool",
+            Self::Number => "number",
+            Self::String => "string",
+            Self::Object => "object",
+            Self::Array => "array",
         })
     }
 }

@@ -14,6 +14,7 @@ extern crate std;
 mod fmt;
 
 pub mod codec;
-pub mod json;
 pub mod credentials;
+pub mod json;
+pub mod model;
 pub mod topic;
