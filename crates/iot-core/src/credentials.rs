@@ -200,7 +200,9 @@ pub enum CredentialsError {
         field: Field,
     },
     /// A field is longer than its bound.
-    #[error("{field} is {len} bytes long but at most {max} are allowed; check it against the console")]
+    #[error(
+        "{field} is {len} bytes long but at most {max} are allowed; check it against the console"
+    )]
     TooLong {
         /// The over-long field.
         field: Field,
@@ -256,11 +258,15 @@ pub enum CredentialsError {
     )]
     PasswordMalformed,
     /// The password's HMAC does not match the username and PSK.
-    #[error("password does not match the username and PSK; check the device secret and sign again")]
+    #[error(
+        "password does not match the username and PSK; check the device secret and sign again"
+    )]
     PasswordMismatch,
     /// An output does not fit its fixed capacity. Inputs within the documented bounds never
     /// cause this.
-    #[error("{field} needs more than the {capacity} bytes reserved for it; raise its capacity constant")]
+    #[error(
+        "{field} needs more than the {capacity} bytes reserved for it; raise its capacity constant"
+    )]
     Capacity {
         /// [`Field::ClientId`], [`Field::Username`] or [`Field::Password`].
         field: Field,
@@ -807,7 +813,10 @@ fn copy_prefix(dst: &mut [u8], src: &[u8]) {
 fn first_bad_base64_offset(bytes: &[u8]) -> usize {
     // A '=' followed by anything but '=' is misplaced padding.
     if let Some(pos) = bytes.iter().position(|&b| b == b'=') {
-        if bytes.get(pos..).is_some_and(|rest| rest.iter().any(|&b| b != b'=')) {
+        if bytes
+            .get(pos..)
+            .is_some_and(|rest| rest.iter().any(|&b| b != b'='))
+        {
             return pos;
         }
         if !bytes.len().is_multiple_of(4) || bytes.len() - pos > 2 {
@@ -1076,11 +1085,9 @@ impl<'a> DeviceIdentity<'a> {
         // protocol.md §3.2 steps 4–5: lowercase hex of the HMAC, then ";" and the method.
         let mac = self.psk.hmac(options.method, username.as_bytes());
         let mut password: String<PASSWORD_CAPACITY> = String::new();
-        write!(password, "{};{}", mac, options.method).map_err(|_| {
-            CredentialsError::Capacity {
-                field: Field::Password,
-                capacity: PASSWORD_CAPACITY,
-            }
+        write!(password, "{};{}", mac, options.method).map_err(|_| CredentialsError::Capacity {
+            field: Field::Password,
+            capacity: PASSWORD_CAPACITY,
         })?;
         Ok(MqttCredentials {
             client_id,
@@ -1399,7 +1406,10 @@ mod tests {
             Psk::from_base64("IyXmUW5").err(),
             Some(CredentialsError::PskNotBase64 { offset: 6 })
         );
-        assert_eq!(Psk::from_base64("====").err(), Some(CredentialsError::PskNotBase64 { offset: 0 }));
+        assert_eq!(
+            Psk::from_base64("====").err(),
+            Some(CredentialsError::PskNotBase64 { offset: 0 })
+        );
     }
 
     #[test]
@@ -1414,7 +1424,9 @@ mod tests {
     fn credentials_debug_hides_the_password() {
         let device = DeviceIdentity::new("CS0SLTKSYA", "dev1", "IyXmUW5sU/q1vnb5yzTkeQ==").unwrap();
         let conn_id = ConnId::new("ZR5GT").unwrap();
-        let creds = device.sign(&SignOptions::new(conn_id, Expiry::Never)).unwrap();
+        let creds = device
+            .sign(&SignOptions::new(conn_id, Expiry::Never))
+            .unwrap();
         let shown = std::format!("{creds:?}");
         let token = creds.password().split(';').next().unwrap_or_default();
         assert!(!shown.contains(token), "{shown}");
@@ -1426,8 +1438,14 @@ mod tests {
         let mut out = [0u8; 2];
         assert_eq!(decode_hex("aBf0", &mut out), Ok(()));
         assert_eq!(out, [0xab, 0xf0]);
-        assert_eq!(decode_hex("abg0", &mut out), Err(CredentialsError::PasswordMalformed));
-        assert_eq!(decode_hex("abf", &mut out), Err(CredentialsError::PasswordMalformed));
+        assert_eq!(
+            decode_hex("abg0", &mut out),
+            Err(CredentialsError::PasswordMalformed)
+        );
+        assert_eq!(
+            decode_hex("abf", &mut out),
+            Err(CredentialsError::PasswordMalformed)
+        );
     }
 
     #[test]

@@ -55,7 +55,9 @@ fn sign_entry(entry: &Value) -> iot_core::credentials::MqttCredentials {
 #[test]
 fn every_mqtt_password_vector_signs_exactly() {
     let vectors = vectors();
-    let entries = vectors["mqtt_password"].as_array().expect("mqtt_password array");
+    let entries = vectors["mqtt_password"]
+        .as_array()
+        .expect("mqtt_password array");
     assert!(entries.len() >= 10, "expected the full vector set");
     for entry in entries {
         let creds = sign_entry(entry);
@@ -69,12 +71,19 @@ fn every_mqtt_password_vector_signs_exactly() {
 #[test]
 fn every_mqtt_password_vector_verifies() {
     let vectors = vectors();
-    for entry in vectors["mqtt_password"].as_array().expect("mqtt_password array") {
+    for entry in vectors["mqtt_password"]
+        .as_array()
+        .expect("mqtt_password array")
+    {
         let psk = Psk::from_base64(text(entry, "device_psk")).expect("psk decodes");
         let username = text(entry, "username");
         let password = text(entry, "password");
         let method: SignMethod = text(entry, "method").parse().expect("method is known");
-        assert_eq!(verify_password(&psk, username, password), Ok(method), "{entry}");
+        assert_eq!(
+            verify_password(&psk, username, password),
+            Ok(method),
+            "{entry}"
+        );
 
         let parsed = Username::parse(username).expect("vector username parses");
         assert_eq!(parsed.client_id(), text(entry, "clientid"));
@@ -89,7 +98,11 @@ fn every_mqtt_password_vector_verifies() {
         // Upper-case hex is the same HMAC.
         let upper = password.replacen(
             password.split(';').next().expect("token"),
-            &password.split(';').next().expect("token").to_ascii_uppercase(),
+            &password
+                .split(';')
+                .next()
+                .expect("token")
+                .to_ascii_uppercase(),
             1,
         );
         assert_eq!(verify_password(&psk, username, &upper), Ok(method));
@@ -107,7 +120,10 @@ fn hmac_sha1_primitive_vectors() {
             .step_by(2)
             .map(|i| u8::from_str_radix(&key_hex[i..i + 2], 16).expect("hex"))
             .collect();
-        assert_eq!(key.len() as u64, entry["key_len"].as_u64().expect("key_len"));
+        assert_eq!(
+            key.len() as u64,
+            entry["key_len"].as_u64().expect("key_len")
+        );
         let psk = Psk::from_bytes(&key).expect("key fits");
         let mac = psk.hmac(SignMethod::HmacSha1, text(entry, "message").as_bytes());
         assert_eq!(mac.to_string(), text(entry, "hmac_sha1_hex"), "{entry}");
@@ -152,7 +168,11 @@ fn verification_rejects_tampering() {
         Err(CredentialsError::PasswordMismatch)
     );
     assert_eq!(
-        verify_password(&psk, creds.username(), &format!("{}z;hmacsha256", &token[..63])),
+        verify_password(
+            &psk,
+            creds.username(),
+            &format!("{}z;hmacsha256", &token[..63])
+        ),
         Err(CredentialsError::PasswordMalformed)
     );
 }
@@ -182,7 +202,10 @@ fn psk_errors() {
     );
     // 48 bytes is the C SDK maximum (protocol.md §3.2 step 3); 49 is one too many.
     let b48 = "QUFB".repeat(16);
-    assert_eq!(Psk::from_base64(&b48).map(|p| p.byte_len()), Ok(PSK_MAX_LEN));
+    assert_eq!(
+        Psk::from_base64(&b48).map(|p| p.byte_len()),
+        Ok(PSK_MAX_LEN)
+    );
     let b49 = "QUFB".repeat(16) + "QQ==";
     assert_eq!(
         Psk::from_base64(&b49).err(),
@@ -448,7 +471,10 @@ fn random_conn_ids_are_valid_and_vary() {
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
-    assert!(unique.len() > 60, "64 draws from 62^5 should hardly collide");
+    assert!(
+        unique.len() > 60,
+        "64 draws from 62^5 should hardly collide"
+    );
 }
 
 #[test]
@@ -481,12 +507,16 @@ fn signing_does_not_allocate() {
     let baseline = allocation_counter::measure(|| {
         std::hint::black_box(Vec::<u8>::with_capacity(16));
     });
-    assert!(baseline.count_total >= 1, "the counter must see allocations");
+    assert!(
+        baseline.count_total >= 1,
+        "the counter must see allocations"
+    );
 
     let mut password_len = 0;
     let info = allocation_counter::measure(|| {
         let device = DeviceIdentity::new("CS0SLTKSYA", "dev1", TUTORIAL_PSK).expect("valid");
-        let options = SignOptions::new(ConnId::random(&mut rng), Expiry::after(1_700_000_000, 3600));
+        let options =
+            SignOptions::new(ConnId::random(&mut rng), Expiry::after(1_700_000_000, 3600));
         let creds = device.sign(&options).expect("signs");
         password_len = creds.password().len();
         let creds = std::hint::black_box(&device).sign(&SignOptions::new(

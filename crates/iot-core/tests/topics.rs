@@ -2,9 +2,7 @@
 //! samples and with property tests.
 #![allow(missing_docs)]
 
-use iot_core::topic::{
-    Direction, Name, ThingChannel, Topic, TopicError, TopicKind, TOPIC_MAX_LEN,
-};
+use iot_core::topic::{Direction, Name, ThingChannel, Topic, TopicError, TopicKind, TOPIC_MAX_LEN};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -71,7 +69,9 @@ fn every_kind_formats_as_documented() {
         assert_eq!(topic.to_string(), text);
         assert_eq!(topic.format::<32>().expect("fits").as_str(), text);
         assert_eq!(topic.encoded_len(), text.len());
-        let up = text.contains("/up/") || text.starts_with("$ota/report") || text == "$sys/operation/P/D";
+        let up = text.contains("/up/")
+            || text.starts_with("$ota/report")
+            || text == "$sys/operation/P/D";
         assert_eq!(topic.is_up(), up, "{text}");
         assert_eq!(topic.is_down(), !up, "{text}");
         assert_eq!(Topic::parse(text), Ok(topic));
@@ -219,7 +219,9 @@ fn new_rejects_what_parse_rejects() {
         })
     );
     let mut sink = String::new();
-    topic.write_to(&mut sink).expect("String accepts everything");
+    topic
+        .write_to(&mut sink)
+        .expect("String accepts everything");
     assert_eq!(sink, "$thing/up/event/CS0SLTKSYA/dev1");
 }
 
