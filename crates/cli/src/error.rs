@@ -1,0 +1,44 @@
+//! Errors of the `iotctl` subcommands and their exit codes.
+
+use std::process::ExitCode;
+
+/// What went wrong in a subcommand.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A command-line argument (or the environment variable standing in for it) has a value the
+    /// SDK rejects. Exit code 2, as for clap's own usage errors.
+    #[error("invalid value for {argument}: {message}")]
+    Argument {
+        /// The argument as typed, e.g. `--psk`.
+        argument: &'static str,
+        /// Why the value was rejected; never contains the value of a secret argument.
+        message: String,
+    },
+    /// The system clock is before 1970, so "now + TTL" has no meaning.
+    #[error("the system clock is before 1970-01-01; set the clock or pass --expiry or --never")]
+    Clock,
+    /// Credentials could not be built for a reason other than an argument (exit code 1).
+    #[error("cannot sign: {0}")]
+    Sign(#[source] iot_core::credentials::CredentialsError),
+    /// Writing the result failed.
+    #[error("cannot write output: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+impl CliError {
+    /// An [`CliError::Argument`] for `argument` with `error`'s message.
+    pub fn argument(argument: &'static str, error: impl std::fmt::Display) -> Self {
+        Self::Argument {
+            argument,
+            message: error.to_string(),
+        }
+    }
+
+    /// 2 for argument errors (as clap uses), 1 otherwise.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Argument { .. } => ExitCode::from(2),
+            Self::Clock | Self::Sign(_) | Self::Output(_) => ExitCode::FAILURE,
+        }
+    }
+}
