@@ -13,7 +13,10 @@ pub(crate) enum Either<A, B> {
 
 /// Poll `first` then `second` until one is ready; the other is dropped. On a
 /// tie `first` wins, so pass the awaited event first and the timeout second.
-pub(crate) async fn race<A: Future, B: Future>(first: A, second: B) -> Either<A::Output, B::Output> {
+pub(crate) async fn race<A: Future, B: Future>(
+    first: A,
+    second: B,
+) -> Either<A::Output, B::Output> {
     let mut first = pin!(first);
     let mut second = pin!(second);
     poll_fn(move |cx| {

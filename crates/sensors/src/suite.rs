@@ -244,7 +244,10 @@ pub struct SuiteError {
 impl crate::Error for SuiteError {
     /// The kind of the first failure ([`ErrorKind::Other`] if none is listed).
     fn kind(&self) -> ErrorKind {
-        self.faults.iter().next().map_or(ErrorKind::Other, |f| f.kind)
+        self.faults
+            .iter()
+            .next()
+            .map_or(ErrorKind::Other, |f| f.kind)
     }
 }
 
@@ -458,7 +461,13 @@ where
     };
 
     /// Wire the suite.
-    pub fn new(mq2: MqSensor<A2>, mq4: MqSensor<A4>, mq7: MqSensor<A7>, mq135: MqSensor<A135>, climate: C) -> Self {
+    pub fn new(
+        mq2: MqSensor<A2>,
+        mq4: MqSensor<A4>,
+        mq7: MqSensor<A7>,
+        mq135: MqSensor<A135>,
+        climate: C,
+    ) -> Self {
         Self {
             mq2,
             mq4,
@@ -517,7 +526,10 @@ fn read_gas<A: AnalogInput>(
             compensated: r.compensated,
         }),
         Err(e) => {
-            faults.push(SensorFault { sensor: id, kind: e.kind() });
+            faults.push(SensorFault {
+                sensor: id,
+                kind: e.kind(),
+            });
             None
         }
     }
@@ -557,17 +569,29 @@ where
         let sample = EnvSample {
             taken_at_ms: now_ms,
             mq2: read_gas(&mut self.mq2, SensorId::Mq2, now_ms, None, &mut faults),
-            mq135: read_gas(&mut self.mq135, SensorId::Mq135, now_ms, correction, &mut faults),
+            mq135: read_gas(
+                &mut self.mq135,
+                SensorId::Mq135,
+                now_ms,
+                correction,
+                &mut faults,
+            ),
             mq4: read_gas(&mut self.mq4, SensorId::Mq4, now_ms, None, &mut faults),
             mq7: read_gas(&mut self.mq7, SensorId::Mq7, now_ms, None, &mut faults),
             climate,
             faults,
         };
         for fault in faults.iter() {
-            debug!("{} fault, code {}", fault.sensor.as_str(), fault.error_code());
+            debug!(
+                "{} fault, code {}",
+                fault.sensor.as_str(),
+                fault.error_code()
+            );
         }
         let nothing = sample.climate.is_none()
-            && GasSensorId::ALL.into_iter().all(|s| sample.gas(s).is_none());
+            && GasSensorId::ALL
+                .into_iter()
+                .all(|s| sample.gas(s).is_none());
         if nothing {
             Err(SuiteError { faults })
         } else {

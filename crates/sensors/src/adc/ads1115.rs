@@ -50,13 +50,17 @@ pub enum Ads1115Error<E> {
     #[error("ADS1115 driver rejected its input data")]
     InvalidInput,
     /// The conversion did not finish within the poll limit.
-    #[error("ADS1115 conversion did not finish after {polls} polls; check the data rate and the device")]
+    #[error(
+        "ADS1115 conversion did not finish after {polls} polls; check the data rate and the device"
+    )]
     Timeout {
         /// Polls made.
         polls: u32,
     },
     /// The input is at the top of the range: the voltage is unknown.
-    #[error("ADS1115 input clipped at {full_scale_mv} mV; use a wider full-scale range or a divider")]
+    #[error(
+        "ADS1115 input clipped at {full_scale_mv} mV; use a wider full-scale range or a divider"
+    )]
     Clipped {
         /// The configured full-scale voltage in mV.
         full_scale_mv: f32,
@@ -118,7 +122,11 @@ where
     /// # Errors
     ///
     /// [`Ads1115Error::I2c`] if the range cannot be written.
-    pub fn new(i2c: I2C, address: TargetAddr, range: FullScaleRange) -> Result<Self, Ads1115Error<E>> {
+    pub fn new(
+        i2c: I2C,
+        address: TargetAddr,
+        range: FullScaleRange,
+    ) -> Result<Self, Ads1115Error<E>> {
         let mut device = Ads1x1x::new_ads1115(i2c, address);
         device.set_full_scale_range(range)?;
         Ok(Self {
@@ -153,7 +161,10 @@ where
     }
 
     fn convert(&self, input: Ads1115Input) -> Result<f32, Ads1115Error<E>> {
-        let mut device = self.device.try_borrow_mut().map_err(|_| Ads1115Error::Busy)?;
+        let mut device = self
+            .device
+            .try_borrow_mut()
+            .map_err(|_| Ads1115Error::Busy)?;
         let mut polls = 0;
         let counts = loop {
             let result = match input {

@@ -1,7 +1,7 @@
 //! Linux IIO sysfs analog input (feature `linux`).
 //!
 //! The kernel's IIO ADC drivers (the Raspberry Pi's ADS1115 overlay, the
-//! BeagleBone's AM335x ADC, ...) expose each channel under
+//! Beaglebone ADC, ...) expose each channel under
 //! `/sys/bus/iio/devices/iio:deviceN/`. The ABI
 //! (`Documentation/ABI/testing/sysfs-bus-iio`) gives the voltage in millivolts
 //! as `(in_voltageY_raw + in_voltageY_offset) × in_voltageY_scale`, where
@@ -11,8 +11,8 @@
 use std::borrow::ToOwned;
 use std::format;
 use std::fs;
-use std::string::String;
 use std::path::{Path, PathBuf};
+use std::string::String;
 
 use super::AnalogInput;
 use crate::ErrorKind;
@@ -111,7 +111,10 @@ impl IioChannel {
         let dir = device_dir.as_ref();
         let scale_path = first_existing(
             dir,
-            &[format!("in_voltage{channel}_scale"), "in_voltage_scale".to_owned()],
+            &[
+                format!("in_voltage{channel}_scale"),
+                "in_voltage_scale".to_owned(),
+            ],
         )
         .ok_or_else(|| IioError::NoScale {
             device: dir.to_path_buf(),
@@ -119,7 +122,10 @@ impl IioChannel {
         })?;
         let offset = match first_existing(
             dir,
-            &[format!("in_voltage{channel}_offset"), "in_voltage_offset".to_owned()],
+            &[
+                format!("in_voltage{channel}_offset"),
+                "in_voltage_offset".to_owned(),
+            ],
         ) {
             Some(path) => read_attr(&path)?,
             None => 0.0,
@@ -166,7 +172,10 @@ mod tests {
     fn missing_scale_or_channel_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("in_voltage1_raw"), "5").unwrap();
-        assert!(matches!(IioChannel::open(dir.path(), 1), Err(IioError::NoScale { channel: 1, .. })));
+        assert!(matches!(
+            IioChannel::open(dir.path(), 1),
+            Err(IioError::NoScale { channel: 1, .. })
+        ));
         fs::write(dir.path().join("in_voltage_scale"), "1").unwrap();
         let err = IioChannel::open(dir.path(), 3).unwrap_err();
         assert!(matches!(err, IioError::Io { .. }));

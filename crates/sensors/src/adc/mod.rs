@@ -9,7 +9,7 @@
 //! # Implementing it for a board ADC
 //!
 //! Board ADCs share one converter between channels, so a channel handle borrows
-//! the converter. Keep the converter in a `RefCell` (no_std, no allocation) and
+//! the converter. Keep the converter in a `RefCell` (`no_std`, no allocation) and
 //! give each MQ sensor a handle; a failed `try_borrow_mut` is a programming error
 //! reported as [`ErrorKind::Other`](crate::ErrorKind::Other).
 //!
@@ -128,7 +128,9 @@ pub enum AdcError {
     },
     /// The count is the converter's full-scale code: the input is at or above the
     /// reference and the true voltage is unknown.
-    #[error("ADC input clipped at full scale ({full_scale_mv} mV); add or adjust the voltage divider")]
+    #[error(
+        "ADC input clipped at full scale ({full_scale_mv} mV); add or adjust the voltage divider"
+    )]
     Clipped {
         /// The full-scale voltage in mV.
         full_scale_mv: f32,

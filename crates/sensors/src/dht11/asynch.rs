@@ -105,9 +105,17 @@ where
     /// [`Self::EDGE_TIMEOUT_US`].
     async fn level(&mut self, high: bool, timeout: Error<P::Error>) -> Result<(), Error<P::Error>> {
         let waited = if high {
-            race(self.pin.wait_for_high(), self.delay.delay_us(Self::EDGE_TIMEOUT_US)).await
+            race(
+                self.pin.wait_for_high(),
+                self.delay.delay_us(Self::EDGE_TIMEOUT_US),
+            )
+            .await
         } else {
-            race(self.pin.wait_for_low(), self.delay.delay_us(Self::EDGE_TIMEOUT_US)).await
+            race(
+                self.pin.wait_for_low(),
+                self.delay.delay_us(Self::EDGE_TIMEOUT_US),
+            )
+            .await
         };
         match waited {
             Either::First(result) => result.map_err(Error::Pin),
@@ -128,8 +136,11 @@ where
         let mut frame = Frame::default();
         for bit in 0..BITS {
             self.level(true, stage(Stage::BitLow(bit))).await?;
-            let short =
-                race(self.pin.wait_for_low(), self.delay.delay_us(Self::BIT_THRESHOLD_US)).await;
+            let short = race(
+                self.pin.wait_for_low(),
+                self.delay.delay_us(Self::BIT_THRESHOLD_US),
+            )
+            .await;
             match short {
                 Either::First(result) => result.map_err(Error::Pin)?,
                 Either::Second(()) => {

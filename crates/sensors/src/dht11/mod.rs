@@ -100,7 +100,9 @@ pub enum Error<E> {
     #[error("DHT data pin error: {0:?}")]
     Pin(E),
     /// The sensor never pulled the line low after the start pulse.
-    #[error("DHT sensor did not respond; check its supply, the data wiring and the 4.7–10 kΩ pull-up")]
+    #[error(
+        "DHT sensor did not respond; check its supply, the data wiring and the 4.7–10 kΩ pull-up"
+    )]
     NoResponse,
     /// An edge inside the response or the data did not come in time.
     #[error("DHT line stuck during {stage:?}; retry, and check the pull-up and cable length if it persists")]
@@ -125,7 +127,9 @@ pub enum Error<E> {
         bytes: [u8; 5],
     },
     /// Read again before the model's minimum interval; nothing was sent.
-    #[error("DHT read {retry_in_ms} ms too soon; wait for the minimum interval or use the last reading")]
+    #[error(
+        "DHT read {retry_in_ms} ms too soon; wait for the minimum interval or use the last reading"
+    )]
     TooSoon {
         /// Milliseconds until a read is allowed.
         retry_in_ms: u64,
@@ -288,7 +292,11 @@ pub fn decode_dht22(bytes: [u8; 5]) -> Result<Reading, Error<Infallible>> {
     let humidity_permille = u16::from_be_bytes([h_hi, h_lo]);
     // At most 0x7FFF, so the cast to i16 is lossless.
     let magnitude = u16::from_be_bytes([t_hi & 0x7F, t_lo]) as i16;
-    let temperature_decicelsius = if t_hi & 0x80 != 0 { -magnitude } else { magnitude };
+    let temperature_decicelsius = if t_hi & 0x80 != 0 {
+        -magnitude
+    } else {
+        magnitude
+    };
     plausible(
         bytes,
         Reading {
@@ -335,14 +343,14 @@ pub fn encode(reading: Reading) -> Result<[u8; 5], Error<Infallible>> {
 
 /// The minimum-interval rule and the last good reading, shared by both drivers.
 #[derive(Debug, Clone, Copy)]
-struct Pacing {
+pub(crate) struct Pacing {
     min_interval_ms: u64,
     last_attempt_ms: Option<u64>,
     last_reading: Option<(Reading, u64)>,
 }
 
 impl Pacing {
-    const fn new(model: Model) -> Self {
+    pub(crate) const fn new(model: Model) -> Self {
         Self {
             min_interval_ms: model.min_interval_ms(),
             last_attempt_ms: None,
@@ -351,7 +359,7 @@ impl Pacing {
     }
 
     /// Admit an attempt at `now_ms` (and record it), or say how long to wait.
-    fn admit<E>(&mut self, now_ms: u64) -> Result<(), Error<E>> {
+    pub(crate) fn admit<E>(&mut self, now_ms: u64) -> Result<(), Error<E>> {
         if let Some(last) = self.last_attempt_ms {
             let ready_at = last.saturating_add(self.min_interval_ms);
             if now_ms >= last && now_ms < ready_at {
@@ -364,7 +372,12 @@ impl Pacing {
         Ok(())
     }
 
-    fn finish<E>(&mut self, model: Model, frame: Result<[u8; 5], Error<E>>, now_ms: u64) -> Result<Reading, Error<E>> {
+    pub(crate) fn finish<E>(
+        &mut self,
+        model: Model,
+        frame: Result<[u8; 5], Error<E>>,
+        now_ms: u64,
+    ) -> Result<Reading, Error<E>> {
         let reading = model.decode(frame?).map_err(Error::widen)?;
         self.last_reading = Some((reading, now_ms));
         Ok(reading)
@@ -398,7 +411,10 @@ mod tests {
     fn pacing_enforces_interval_from_last_attempt() {
         let mut p = Pacing::new(Model::Dht11);
         assert!(p.admit::<()>(5_000).is_ok());
-        assert_eq!(p.admit::<()>(5_400), Err(Error::TooSoon { retry_in_ms: 600 }));
+        assert_eq!(
+            p.admit::<()>(5_400),
+            Err(Error::TooSoon { retry_in_ms: 600 })
+        );
         assert!(p.admit::<()>(6_000).is_ok());
         // A clock that went backwards lets the read through.
         assert!(p.admit::<()>(10).is_ok());

@@ -79,7 +79,9 @@ pub enum Error<E = Infallible> {
     #[error("MQ sensor has no R0; calibrate it in the reference atmosphere or restore a saved R0")]
     NotCalibrated,
     /// Calibration was asked for before the heater's preheat time passed.
-    #[error("MQ heater still warming up ({remaining_ms} ms left); calibrate after the preheat time")]
+    #[error(
+        "MQ heater still warming up ({remaining_ms} ms left); calibrate after the preheat time"
+    )]
     WarmingUp {
         /// Milliseconds until the preheat time has passed.
         remaining_ms: u64,
@@ -170,7 +172,7 @@ pub enum Gas {
     Ch4,
     /// Carbon dioxide.
     Co2,
-    /// Ammonium, as MQSensorsLib names the MQ-135 ammonia (NH₃) curve.
+    /// Ammonium, as `MQSensorsLib` names the MQ-135 ammonia (NH₃) curve.
     Nh4,
     /// Toluene.
     Toluene,
@@ -454,7 +456,7 @@ impl Default for Circuit {
 pub enum Compensation {
     /// Use `Rs` as measured.
     None,
-    /// GeorgK's MQ-135 fit: `Rs / cf(t, h)`, see [`mq135::correction_factor`].
+    /// `GeorgK`'s MQ-135 fit: `Rs / cf(t, h)`, see [`mq135::correction_factor`].
     GeorgK,
 }
 

@@ -1,8 +1,8 @@
 //! MQ-135: air quality (CO₂, ammonia, CO, alcohol, toluene, acetone).
 //!
-//! Curves: MQSensorsLib (miguel5612, `examples/MQ-135`), fitted to the Hanwei
+//! Curves: `MQSensorsLib` (miguel5612, `examples/MQ-135`), fitted to the Hanwei
 //! MQ-135 datasheet's sensitivity figure. Clean-air ratio: datasheet,
-//! `Rs/R0 = 3.6`. Temperature/humidity correction: GeorgK's MQ135 Arduino
+//! `Rs/R0 = 3.6`. Temperature/humidity correction: `GeorgK`'s MQ135 Arduino
 //! library (`MQ135.h`: `CORA`, `CORB`, `CORC`, `CORD`).
 //!
 //! # Calibrating for CO₂
@@ -17,17 +17,17 @@ use super::{Compensation, Gas, GasCurve, Model, Reference};
 
 /// `Rs/R0` in clean air (datasheet). Not used for CO₂; see the module docs.
 pub const CLEAN_AIR_RATIO: f32 = 3.6;
-/// CO₂: `ppm = 110.47 · ratio^−2.862` (MQSensorsLib).
+/// CO₂: `ppm = 110.47 · ratio^−2.862` (`MQSensorsLib`).
 pub const CO2: GasCurve = GasCurve::new(Gas::Co2, 110.47, -2.862);
 /// Ammonium (the library's name for the NH₃ curve): `ppm = 102.2 · ratio^−2.473`.
 pub const NH4: GasCurve = GasCurve::new(Gas::Nh4, 102.2, -2.473);
-/// Carbon monoxide: `ppm = 605.18 · ratio^−3.937` (MQSensorsLib).
+/// Carbon monoxide: `ppm = 605.18 · ratio^−3.937` (`MQSensorsLib`).
 pub const CO: GasCurve = GasCurve::new(Gas::Co, 605.18, -3.937);
-/// Alcohol: `ppm = 77.255 · ratio^−3.18` (MQSensorsLib).
+/// Alcohol: `ppm = 77.255 · ratio^−3.18` (`MQSensorsLib`).
 pub const ALCOHOL: GasCurve = GasCurve::new(Gas::Alcohol, 77.255, -3.18);
-/// Toluene: `ppm = 44.947 · ratio^−3.445` (MQSensorsLib).
+/// Toluene: `ppm = 44.947 · ratio^−3.445` (`MQSensorsLib`).
 pub const TOLUENE: GasCurve = GasCurve::new(Gas::Toluene, 44.947, -3.445);
-/// Acetone: `ppm = 34.668 · ratio^−3.369` (MQSensorsLib).
+/// Acetone: `ppm = 34.668 · ratio^−3.369` (`MQSensorsLib`).
 pub const ACETONE: GasCurve = GasCurve::new(Gas::Acetone, 34.668, -3.369);
 /// All MQ-135 curves.
 pub const CURVES: [GasCurve; 6] = [CO2, NH4, CO, ALCOHOL, TOLUENE, ACETONE];
@@ -37,16 +37,16 @@ pub const CURVES: [GasCurve; 6] = [CO2, NH4, CO, ALCOHOL, TOLUENE, ACETONE];
 /// [`ambient_co2`] when it is known.
 pub const AMBIENT_CO2_PPM: f32 = 400.0;
 
-/// GeorgK `CORA`: quadratic temperature term, per °C².
+/// `GeorgK` `CORA`: quadratic temperature term, per °C².
 pub const CORRECTION_A: f32 = 0.000_35;
-/// GeorgK `CORB`: linear temperature term, per °C.
+/// `GeorgK` `CORB`: linear temperature term, per °C.
 pub const CORRECTION_B: f32 = 0.027_18;
-/// GeorgK `CORC`: constant term.
+/// `GeorgK` `CORC`: constant term.
 pub const CORRECTION_C: f32 = 1.395_38;
-/// GeorgK `CORD`: humidity term, per % RH away from 33 % RH.
+/// `GeorgK` `CORD`: humidity term, per % RH away from 33 % RH.
 pub const CORRECTION_D: f32 = 0.0018;
 
-/// The MQ-135 model: CO₂ by default, `R0` from ambient CO₂ (400 ppm), GeorgK
+/// The MQ-135 model: CO₂ by default, `R0` from ambient CO₂ (400 ppm), `GeorgK`
 /// temperature/humidity correction.
 pub const MODEL: Model = Model {
     name: "MQ-135",
@@ -72,7 +72,7 @@ pub const fn ambient_co2(ppm: f32) -> Reference {
     }
 }
 
-/// GeorgK's correction factor:
+/// `GeorgK`'s correction factor:
 /// `cf = 0.00035·t² − 0.02718·t + 1.39538 − (h − 33)·0.0018`;
 /// the corrected resistance is `Rs / cf`. It is 1 near 20 °C / 33 % RH, the
 /// datasheet's reference conditions.

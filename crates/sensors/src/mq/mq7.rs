@@ -1,6 +1,6 @@
 //! MQ-7: carbon monoxide, with a hydrogen cross-sensitivity.
 //!
-//! Curves: MQSensorsLib (miguel5612, `examples/MQ-7`), fitted to the Hanwei MQ-7
+//! Curves: `MQSensorsLib` (miguel5612, `examples/MQ-7`), fitted to the Hanwei MQ-7
 //! datasheet's sensitivity figure. Clean-air ratio: datasheet, `Rs/R0 = 27.5`.
 //!
 //! The datasheet drives the heater in cycles (5.0 V for 60 s, then 1.4 V for
@@ -12,9 +12,9 @@ use super::{Compensation, Gas, GasCurve, Model, Reference};
 
 /// `Rs/R0` in clean air (datasheet).
 pub const CLEAN_AIR_RATIO: f32 = 27.5;
-/// Carbon monoxide: `ppm = 99.042 · ratio^−1.518` (MQSensorsLib).
+/// Carbon monoxide: `ppm = 99.042 · ratio^−1.518` (`MQSensorsLib`).
 pub const CO: GasCurve = GasCurve::new(Gas::Co, 99.042, -1.518);
-/// Hydrogen: `ppm = 69.014 · ratio^−1.374` (MQSensorsLib).
+/// Hydrogen: `ppm = 69.014 · ratio^−1.374` (`MQSensorsLib`).
 pub const H2: GasCurve = GasCurve::new(Gas::H2, 69.014, -1.374);
 /// All MQ-7 curves.
 pub const CURVES: [GasCurve; 2] = [CO, H2];

@@ -144,9 +144,16 @@ impl<A: AnalogInput> MqSensor<A> {
     ///
     /// [`Error::Adc`], [`Error::OpenCircuit`], [`Error::Saturated`], or
     /// [`Error::InvalidValue`] for a bad circuit configuration.
-    pub fn measure(&mut self, climate: Option<Climate>) -> Result<(f32, f32, bool), Error<A::Error>> {
+    pub fn measure(
+        &mut self,
+        climate: Option<Climate>,
+    ) -> Result<(f32, f32, bool), Error<A::Error>> {
         let millivolts = self.input.read_millivolts().map_err(Error::Adc)?;
-        let rs = self.config.circuit.rs_ohms(millivolts).map_err(Error::widen)?;
+        let rs = self
+            .config
+            .circuit
+            .rs_ohms(millivolts)
+            .map_err(Error::widen)?;
         match (self.config.compensation, climate) {
             (Compensation::GeorgK, Some(c)) => {
                 let cf = mq135::correction_factor(c.temperature_c, c.humidity_pct);
@@ -169,7 +176,11 @@ impl<A: AnalogInput> MqSensor<A> {
     /// # Errors
     ///
     /// [`Error::NotCalibrated`] without `R0`; otherwise as [`MqSensor::measure`].
-    pub fn read(&mut self, now_ms: u64, climate: Option<Climate>) -> Result<MqReading, Error<A::Error>> {
+    pub fn read(
+        &mut self,
+        now_ms: u64,
+        climate: Option<Climate>,
+    ) -> Result<MqReading, Error<A::Error>> {
         let r0 = self.r0.ok_or(Error::NotCalibrated)?;
         let (millivolts, rs_ohms, compensated) = self.measure(climate)?;
         let ratio = rs_ohms / r0.ohms();
@@ -214,7 +225,11 @@ impl<A: AnalogInput> MqSensor<A> {
             acc.push(rs);
         }
         let r0 = acc.finish(self.config.reference).map_err(Error::widen)?;
-        debug!("MQ calibrated: R0 = {} ohm over {} samples", r0.ohms(), samples.get());
+        debug!(
+            "MQ calibrated: R0 = {} ohm over {} samples",
+            r0.ohms(),
+            samples.get()
+        );
         self.r0 = Some(r0);
         Ok(r0)
     }
