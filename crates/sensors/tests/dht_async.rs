@@ -246,7 +246,7 @@ fn start_pulse_too_short_for_the_model_gets_no_response() {
     // The answer comes after the edge timeout: 1.1 ms + 300 µs.
     assert_eq!(
         line.borrow().now_us,
-        1_100 + DhtAsync::<VirtualPin, VirtualDelay>::EDGE_TIMEOUT_US as u64
+        1_100 + u64::from(DhtAsync::<VirtualPin, VirtualDelay>::EDGE_TIMEOUT_US)
     );
 }
 

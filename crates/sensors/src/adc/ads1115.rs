@@ -114,7 +114,8 @@ impl<I2C, E> Ads1115<I2C>
 where
     I2C: I2c<Error = E>,
 {
-    /// Conversion-done polls before giving up (each one an I²C register read).
+    /// Polls before giving up, counting the one that starts the conversion (each
+    /// one an I²C register read).
     pub const DEFAULT_MAX_POLLS: u32 = 2_000;
 
     /// Take the bus, address the device and set its full-scale range.
