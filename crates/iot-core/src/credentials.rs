@@ -854,11 +854,13 @@ impl MacOutput {
 impl fmt::Display for MacOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        for &b in self.as_bytes() {
-            f.write_char(char::from(HEX[usize::from(b >> 4)]))?;
-            f.write_char(char::from(HEX[usize::from(b & 0x0f)]))?;
+        // One write_str rather than a write_char per digit (measurably faster signing).
+        let mut text = [0u8; 2 * MAC_MAX_LEN];
+        for (pair, &b) in text.chunks_exact_mut(2).zip(self.as_bytes()) {
+            pair.copy_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0f)]]);
         }
-        Ok(())
+        let text = text.get(..2 * self.as_bytes().len()).ok_or(fmt::Error)?;
+        f.write_str(core::str::from_utf8(text).map_err(|_| fmt::Error)?)
     }
 }
 
