@@ -11,19 +11,25 @@ mod harness;
 mod rt;
 mod tests;
 
-use semihosting::println;
+use semihosting::{print, println};
 
 /// The program, on either core: run every test group, report memory use, exit.
 fn run() -> ! {
-    let paint = rt::paint_stack();
     println!(
         "iot-core on-target tests: {} on QEMU machine {}",
         env!("QEMU_TESTS_TARGET"),
         env!("QEMU_TESTS_MACHINE")
     );
     let mut runner = harness::Runner::new();
-    for group in tests::GROUPS {
+    let mut peaks = [0; tests::GROUPS.len()];
+    let mut painted = 0;
+    for ((_, group), peak) in tests::GROUPS.iter().zip(&mut peaks) {
+        // Painted afresh for each group, always from this frame, so each group is measured on
+        // its own; the figure counts from the top of the stack, so it includes this frame.
+        let paint = rt::paint_stack();
+        painted = paint.painted();
         group(&mut runner);
+        *peak = paint.peak();
     }
     let memory = rt::Memory::get();
     println!(
@@ -33,13 +39,18 @@ fn run() -> ! {
         tests::EMBEDDED_BYTES
     );
     println!(
-        "RAM: {} B statics (.data {} B, .bss {} B) + {} B stack peak, of {} B; {} B of stack were painted",
+        "RAM: {} B statics (.data {} B, .bss {} B) + {} B stack peak, of {} B ({} B of stack painted)",
         memory.static_ram(),
         memory.data_size(),
         memory.bss_size(),
-        paint.peak(),
+        peaks.iter().max().copied().unwrap_or(0),
         memory.ram_size(),
-        paint.painted()
+        painted
     );
+    print!("stack peak by group:");
+    for ((name, _), peak) in tests::GROUPS.iter().zip(peaks) {
+        print!(" {name} {peak} B");
+    }
+    println!();
     runner.finish()
 }

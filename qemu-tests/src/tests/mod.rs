@@ -3,6 +3,7 @@
 //! Vectors and thing models come from the shared reference files, compiled into flash with
 //! `include_str!` and parsed on the target with `iot_core::json`.
 
+mod codec;
 mod credentials;
 mod json;
 mod model;
@@ -15,7 +16,12 @@ use crate::harness::{Failure, Group, Runner};
 use crate::{ok, some};
 
 /// Every test group, in the order they run.
-pub const GROUPS: &[Group] = &[json::run, credentials::run, model::run];
+pub const GROUPS: &[(&str, Group)] = &[
+    ("json", json::run),
+    ("credentials", credentials::run),
+    ("model", model::run),
+    ("codec", codec::run),
+];
 
 /// `shared/vectors/credentials.json`.
 const CREDENTIALS_JSON: &str = include_str!(concat!(
