@@ -46,7 +46,7 @@ use sha1::Sha1;
 use sha2::Sha256;
 use zeroize::Zeroize;
 
-/// The `rand_core` crate (version 0.9) whose [`RngCore`](rand_core::RngCore) trait
+/// The `rand_core` crate (version 0.9) whose [`RngCore`] trait
 /// [`ConnId::random`] takes. embassy-rp 0.10 (`RoscRng`), esp-hal 1.x (`Rng`, `Trng`) and
 /// `rand` 0.9 on the host implement this version.
 pub use rand_core;
