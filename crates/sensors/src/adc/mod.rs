@@ -3,15 +3,15 @@
 //! embedded-hal 1.0 has no ADC trait, so this crate defines [`AnalogInput`]: a
 //! one-shot conversion returning millivolts at the pin. Boards implement it on
 //! their own ADC (see below); the crate ships adapters for a voltage divider
-//! ([`Divided`]), an ADS1115 channel (`ads1x1x` feature, [`ads1115`]) and Linux
-//! IIO sysfs (`linux` feature, [`iio`]).
+//! ([`Divided`]), an ADS1115 channel (`ads1x1x` feature, module `ads1115`) and Linux
+//! IIO sysfs (`linux` feature, module `iio`).
 //!
 //! # Implementing it for a board ADC
 //!
 //! Board ADCs share one converter between channels, so a channel handle borrows
 //! the converter. Keep the converter in a `RefCell` (`no_std`, no allocation) and
 //! give each MQ sensor a handle; a failed `try_borrow_mut` is a programming error
-//! reported as [`ErrorKind::Other`](crate::ErrorKind::Other).
+//! reported as [`ErrorKind::Other`].
 //!
 //! **embassy-rp** (RP2040: 12 bits, 3.3 V reference; the MQ modules' 5 V output
 //! needs a divider, e.g. 10 kΩ over 20 kΩ, wrapped in [`Divided`]):
