@@ -20,6 +20,15 @@ pub enum CliError {
     /// Credentials could not be built for a reason other than an argument (exit code 1).
     #[error("cannot sign: {0}")]
     Sign(#[source] iot_core::credentials::CredentialsError),
+    /// The local hub could not start.
+    #[error("cannot start the hub: {0}")]
+    Hub(#[source] hub::HubError),
+    /// The async runtime that waits for the hub could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// A request to the hub's HTTP API failed or was refused.
+    #[error("{0}")]
+    Api(String),
     /// Writing the result failed.
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),
@@ -38,7 +47,12 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Self::Argument { .. } => ExitCode::from(2),
-            Self::Clock | Self::Sign(_) | Self::Output(_) => ExitCode::FAILURE,
+            Self::Clock
+            | Self::Sign(_)
+            | Self::Output(_)
+            | Self::Hub(_)
+            | Self::Runtime(_)
+            | Self::Api(_) => ExitCode::FAILURE,
         }
     }
 }
