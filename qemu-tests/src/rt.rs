@@ -186,9 +186,9 @@ impl StackPaint {
     /// painted range, this is an upper bound (the range's top).
     pub fn peak(&self) -> usize {
         let mut at = self.start;
-        // SAFETY: reads words of the range that `paint_stack` wrote; they are plain RAM, and the
-        // ones not in use by the current frames (all of them above `at` until a mismatch is
-        // found low in the range) are not aliased by any Rust reference.
+        // SAFETY: `at` is a word-aligned address in the range `paint_stack` wrote, plain RAM
+        // below the caller's frame (which called `paint_stack` from the same depth). Reading it
+        // as a `u32` is always defined; the stack of the callees that ran there is dead.
         while at < self.end
             && unsafe { ptr::with_exposed_provenance::<u32>(at).read_volatile() } == PAINT
         {
