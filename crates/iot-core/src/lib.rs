@@ -11,6 +11,7 @@ extern crate alloc;
 extern crate std;
 
 // This mod MUST go first, so that the others see its macros.
+#[macro_use]
 mod fmt;
 
 pub mod codec;
