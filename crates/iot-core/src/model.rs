@@ -208,38 +208,8 @@ pub enum Mode {
     ReadWrite,
 }
 
-/// Event severity (protocol.md §4.3 `event_post`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum EventType {
-    /// `info`
-    Info,
-    /// `alert`
-    Alert,
-    /// `fault`
-    Fault,
-}
-
-impl EventType {
-    /// Parses the wire name.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "info" => Some(Self::Info),
-            "alert" => Some(Self::Alert),
-            "fault" => Some(Self::Fault),
-            _ => None,
-        }
-    }
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Info => "info",
-            Self::Alert => "alert",
-            Self::Fault => "fault",
-        }
-    }
-}
+/// Event severity, as in `event_post` (protocol.md §4.3); the same type the codec encodes.
+pub use crate::codec::EventType;
 
 /// A parsed thing model: views into the export's text, checked once by [`ThingModel::parse`].
 #[derive(Clone, Copy, Debug)]
