@@ -163,8 +163,9 @@ impl Broker {
             .max_packet_size(MAX_PACKET_BYTES)
             .max_qos_allowed(QoS::AtLeastOnce)
             .max_keepalive(MAX_KEEPALIVE_SECS)
-            // A kicked or crashed session must not hold QoS 1 messages for hours in a development hub.
+            // protocol.md §3.5: a persistent session keeps at most 150 QoS 1 messages, for 24 h.
             .session_expiry_interval(Duration::from_secs(24 * 60 * 60))
+            .max_mqueue_len(150)
             .bind()
             .and_then(|l| l.tcp())
             .map_err(|e| bind_err(e.to_string()))?;

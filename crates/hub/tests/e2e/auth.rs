@@ -172,3 +172,49 @@ async fn a_second_login_kicks_the_first_connection() {
     assert_eq!(body["online"], true, "{body}");
     hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn keepalive_above_900_seconds_is_refused() {
+    let hub = hub().await;
+    let creds = good("dev1", PSK);
+    let mut options = rumqttc::MqttOptions::new(
+        creds.client_id(),
+        hub.mqtt_addr().ip().to_string(),
+        hub.mqtt_addr().port(),
+    );
+    options.set_credentials(creds.username(), creds.password());
+    options.set_keep_alive(std::time::Duration::from_secs(901));
+    let (_client, mut eventloop) = rumqttc::AsyncClient::new(options, 4);
+    let result = tokio::time::timeout(WAIT, eventloop.poll())
+        .await
+        .expect("CONNACK in time");
+    assert!(
+        matches!(
+            result,
+            Err(ConnectionError::ConnectionRefused(
+                ConnectReturnCode::ServiceUnavailable
+            ))
+        ),
+        "{result:?}"
+    );
+    // 900 s is allowed.
+    let mut options = rumqttc::MqttOptions::new(
+        creds.client_id(),
+        hub.mqtt_addr().ip().to_string(),
+        hub.mqtt_addr().port(),
+    );
+    options.set_credentials(creds.username(), creds.password());
+    options.set_keep_alive(std::time::Duration::from_secs(900));
+    let (_client, mut eventloop) = rumqttc::AsyncClient::new(options, 4);
+    let result = tokio::time::timeout(WAIT, eventloop.poll())
+        .await
+        .expect("CONNACK in time");
+    assert!(
+        matches!(
+            result,
+            Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_)))
+        ),
+        "{result:?}"
+    );
+    hub.shutdown().await;
+}
