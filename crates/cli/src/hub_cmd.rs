@@ -1,4 +1,4 @@
-//! `iotctl hub`: run the local IoT Explorer hub until Ctrl-C (or SIGTERM).
+//! `iotctl hub`: run the local hub until Ctrl-C (or SIGTERM).
 //!
 //! ```text
 //! iotctl hub --mqtt 127.0.0.1:1883 --http 127.0.0.1:8080 --db iot-hub.db
@@ -31,7 +31,7 @@ pub struct HubArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     http: SocketAddr,
 
-    /// SQLite database file; created on first start.
+    /// Database file, created on first start.
     #[arg(
         long,
         value_name = "PATH",

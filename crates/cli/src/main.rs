@@ -35,7 +35,7 @@ struct Cli {
 enum Command {
     /// Compute the MQTT client id, username and password of a key (PSK) device.
     Sign(sign::SignArgs),
-    /// Run the local IoT Explorer hub (MQTT broker, data-template service, HTTP API) until Ctrl-C.
+    /// Run the local hub (MQTT broker, data-template service, HTTP API) until Ctrl-C.
     Hub(hub_cmd::HubArgs),
     /// Manage products on a running hub.
     Product(api_cmd::ProductArgs),

@@ -64,7 +64,7 @@ fn iotctl(hub: &RunningHub, args: &[&str]) -> (bool, String) {
     )
 }
 
-/// Connects as CS0SLTKSYA/`device`, sends one report and returns the hub's report_reply.
+/// Connects as `CS0SLTKSYA/{device}`, sends one report and returns the hub's `report_reply`.
 fn report(hub: &RunningHub, device: &str, psk: &str, params: Value) -> Value {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
