@@ -7,5 +7,6 @@ mod api;
 mod auth;
 mod authorization;
 mod data_template;
+mod mqtt5;
 mod persistence;
 mod robustness;
