@@ -1,10 +1,10 @@
-//! The `iot-core` codec beside serde_json doing the same work, in one run (one machine, one build).
+//! The `iot-core` codec beside `serde_json` doing the same work, in one run (one machine, one build).
 //!
 //! * `encode_seed_report`: the environment monitor's report
 //!   (`{"method":"report","clientToken":"123","params":{"MQ2":30,…,"DHT11_H":70}}`) from six sensor readings.
-//!   serde_json serialises a derived struct with the same fields into a reused `Vec` — its fastest form, since the
+//!   `serde_json` serialises a derived struct with the same fields into a reused `Vec` — its fastest form, since the
 //!   field names are compiled in — and, for reference, a `json!` value (which allocates the tree).
-//! * `decode_control_6_params`: a `control` with six integer params, read into six named fields. serde_json
+//! * `decode_control_6_params`: a `control` with six integer params, read into six named fields. `serde_json`
 //!   deserialises a derived struct borrowing the token (again its fastest form), and a `serde_json::Value` (which
 //!   allocates, as a map-based reader of open-ended params would).
 //!

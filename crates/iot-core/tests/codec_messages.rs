@@ -1,5 +1,5 @@
 //! Every sample of `shared/vectors/messages.json`: down messages decode into the right view with fields equal to
-//! serde_json's reading of the same text; up messages re-encode, from the sample's fields, into JSON equal in
+//! `serde_json`'s reading of the same text; up messages re-encode, from the sample's fields, into JSON equal in
 //! meaning to the sample (and byte for byte where the sample is compact).
 
 use iot_core::codec::{
@@ -46,7 +46,7 @@ fn same_str(view: Option<Str<'_>>, json: Option<&Json>) -> bool {
     }
 }
 
-/// Whether a received value equals serde_json's reading of it (numbers compared by value).
+/// Whether a received value equals `serde_json`'s reading of it (numbers compared by value).
 fn same_value(view: ParamView<'_>, json: &Json) -> bool {
     match json {
         Json::Null => view.value().is_null(),
@@ -210,7 +210,7 @@ fn leak(s: impl Into<String>) -> &'static str {
     Box::leak(s.into().into_boxed_str())
 }
 
-/// A sample's parameter value as a [`ParamValue`], read through the view so that member order is kept (serde_json's
+/// A sample's parameter value as a [`ParamValue`], read through the view so that member order is kept (`serde_json`'s
 /// map sorts keys). Nested storage is leaked: this is a test.
 fn param_value(view: ParamView<'_>) -> ParamValue<'static> {
     if let Some(i) = view.as_i64() {

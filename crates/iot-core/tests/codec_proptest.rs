@@ -19,8 +19,8 @@ enum P {
     Enum(i64),
     StrEnum(String),
     Timestamp(u64),
-    Struct(Vec<(String, P)>),
-    Array(Vec<P>),
+    Struct(Vec<(String, Self)>),
+    Array(Vec<Self>),
 }
 
 /// Leaks the nested storage a borrowed [`ParamValue`] needs; proptest cases are small.

@@ -490,6 +490,7 @@ impl<'a> From<json::Str<'a>> for ClientToken<'a> {
 
 impl ClientToken<'_> {
     /// Whether the token has no characters.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         match self {
             Self::Text(t) => t.is_empty(),

@@ -43,12 +43,20 @@ impl<'b> Out<'b> {
     }
 
     /// Appends a string's contents JSON-escaped (RFC 8259 §7: `"`, `\` and control characters), no quotes.
+    #[inline]
     pub(crate) fn escaped(&mut self, text: &str) {
         let bytes = text.as_bytes();
-        if !bytes.iter().any(|&b| needs_escape(b)) {
+        // Branch-free scan: most strings (tokens, versions, names) need no escaping and go out in one copy.
+        if bytes.iter().fold(false, |any, &b| any | needs_escape(b)) {
+            self.escaped_slow(bytes);
+        } else {
             self.put(bytes);
-            return;
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn escaped_slow(&mut self, bytes: &[u8]) {
         let mut run = 0;
         for (i, &b) in bytes.iter().enumerate() {
             if !needs_escape(b) {
@@ -76,44 +84,77 @@ impl<'b> Out<'b> {
     }
 
     /// Appends a quoted, escaped JSON string.
+    #[inline]
     pub(crate) fn string(&mut self, text: &str) {
         self.byte(b'"');
         self.escaped(text);
         self.byte(b'"');
     }
 
+    /// The next `N` bytes of the buffer, when they all exist (nothing is written or counted).
+    #[inline(always)]
+    fn window<const N: usize>(&mut self) -> Option<&mut [u8; N]> {
+        self.buf
+            .get_mut(self.len..)
+            .and_then(|rest| rest.first_chunk_mut::<N>())
+    }
+
+    /// Fast path for the commonest member, `<sep>"<id>":<integer>`, with one bounds check for the whole member.
+    ///
+    /// Handles ids of up to 16 bytes (the caller has validated them) when at least 48 bytes remain; returns `false`
+    /// without counting anything otherwise, and the caller takes the general path.
+    #[inline(always)]
+    pub(crate) fn int_member(&mut self, sep: u8, id: &[u8], v: i64) -> bool {
+        // sep + quote + id (<= 16) + quote + colon + sign and 19 digits = 41 <= 48.
+        const WINDOW: usize = 48;
+        let n = id.len();
+        if n > 16 {
+            return false;
+        }
+        let Some(w) = self.window::<WINDOW>() else {
+            return false;
+        };
+        let Some((head, rest)) = w.split_first_chunk_mut::<2>() else {
+            return false;
+        };
+        *head = [sep, b'"'];
+        let Some((name, rest)) = rest.split_at_mut_checked(n) else {
+            return false;
+        };
+        copy(name, id);
+        let Some((colon, digits)) = rest.split_first_chunk_mut::<2>() else {
+            return false;
+        };
+        *colon = *b"\":";
+        let Some(written) = write_int(digits, v) else {
+            return false;
+        };
+        self.len += 4 + n + written;
+        true
+    }
+
     /// Appends a signed integer.
     #[inline]
     pub(crate) fn i64(&mut self, v: i64) {
-        if let Ok(small) = u8::try_from(v) {
-            self.small(small);
-        } else {
-            let mut b = itoa::Buffer::new();
-            self.put(b.format(v).as_bytes());
+        let written = self.window::<20>().and_then(|w| write_int(w, v));
+        match written {
+            Some(n) => self.len += n,
+            None => {
+                let mut b = itoa::Buffer::new();
+                self.put(b.format(v).as_bytes());
+            }
         }
     }
 
     /// Appends an unsigned integer.
     #[inline]
     pub(crate) fn u64(&mut self, v: u64) {
-        if let Ok(small) = u8::try_from(v) {
-            self.small(small);
-        } else {
-            let mut b = itoa::Buffer::new();
-            self.put(b.format(v).as_bytes());
-        }
-    }
-
-    /// Integers 0–255, the usual sensor and enum values, without a formatting buffer.
-    #[inline(always)]
-    fn small(&mut self, v: u8) {
-        let (h, t, o) = (b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10);
-        if v >= 100 {
-            self.put(&[h, t, o]);
-        } else if v >= 10 {
-            self.put(&[t, o]);
-        } else {
-            self.byte(o);
+        match i64::try_from(v) {
+            Ok(v) => self.i64(v),
+            Err(_) => {
+                let mut b = itoa::Buffer::new();
+                self.put(b.format(v).as_bytes());
+            }
         }
     }
 
@@ -155,6 +196,52 @@ impl<'b> Out<'b> {
     }
 }
 
+/// Writes `v` at the start of `dst` (which holds at least 20 bytes) and returns the length.
+#[inline(always)]
+fn write_int(dst: &mut [u8], v: i64) -> Option<usize> {
+    match u16::try_from(v) {
+        Ok(small) if small < 10_000 => write_small(dst, small),
+        _ => {
+            let mut b = itoa::Buffer::new();
+            let text = b.format(v).as_bytes();
+            dst.get_mut(..text.len())?.copy_from_slice(text);
+            Some(text.len())
+        }
+    }
+}
+
+/// `"00"`, `"01"`, … `"99"`: two digits per load.
+static PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        pairs[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    pairs
+};
+
+/// Writes `v` (below 10 000: most sensor readings, enum values and intervals) and returns its length.
+#[inline(always)]
+fn write_small(dst: &mut [u8], v: u16) -> Option<usize> {
+    let pair = |i: u16| PAIRS.get(usize::from(i)).copied().unwrap_or(*b"00");
+    if v < 10 {
+        *dst.first_mut()? = b'0' + v as u8;
+        Some(1)
+    } else if v < 100 {
+        *dst.first_chunk_mut::<2>()? = pair(v);
+        Some(2)
+    } else if v < 1000 {
+        let [t, o] = pair(v % 100);
+        *dst.first_chunk_mut::<3>()? = [b'0' + (v / 100) as u8, t, o];
+        Some(3)
+    } else {
+        let ([a, b], [c, d]) = (pair(v / 100), pair(v % 100));
+        *dst.first_chunk_mut::<4>()? = [a, b, c, d];
+        Some(4)
+    }
+}
+
 /// Whether a byte must be escaped inside a JSON string.
 #[inline(always)]
 pub(crate) fn needs_escape(b: u8) -> bool {
@@ -164,7 +251,7 @@ pub(crate) fn needs_escape(b: u8) -> bool {
 /// Copies `src` into `dst` (same length). Pieces of up to 16 bytes use two overlapping fixed-size moves, which
 /// compile to plain loads and stores; longer ones go through `copy_from_slice`.
 #[inline(always)]
-fn copy(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if n > 16 || dst.len() != n {
         dst.copy_from_slice_checked(src);

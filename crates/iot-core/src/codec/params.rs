@@ -178,26 +178,84 @@ impl<'a> From<ParamView<'a>> for ParamValue<'a> {
 /// Whether `id` is a plausible thing-model identifier: 1 to [`MAX_ID_LEN`] ASCII letters, digits or `_`.
 #[inline(always)]
 pub(crate) fn is_identifier(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID_LEN
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    is_identifier_bytes(id.as_bytes())
 }
 
-/// Writes `"id":` after checking that `id` needs no escaping.
 #[inline(always)]
-pub(crate) fn write_key(
-    out: &mut Out<'_>,
-    id: &str,
-    field: &'static str,
-) -> Result<(), CodecError> {
-    if !is_identifier(id) {
-        return Err(CodecError::InvalidIdentifier { field });
+fn is_identifier_bytes(id: &[u8]) -> bool {
+    match id.len() {
+        0 => false,
+        1..=8 => swar::is_identifier_word(swar::word(id)),
+        9..=16 => match (id.first_chunk::<8>(), id.last_chunk::<8>()) {
+            (Some(head), Some(tail)) => {
+                swar::is_identifier_word(u64::from_le_bytes(*head))
+                    & swar::is_identifier_word(u64::from_le_bytes(*tail))
+            }
+            _ => false,
+        },
+        n if n <= MAX_ID_LEN => id
+            .iter()
+            .all(|&b| ID_BYTE.get(usize::from(b)).copied().unwrap_or(false)),
+        _ => false,
     }
-    out.byte(b'"');
-    out.put(id.as_bytes());
-    out.put(b"\":");
-    Ok(())
 }
+
+/// Identifier checks eight bytes at a time in a `u64` ("SIMD within a register"): short ids are checked with a
+/// few branch-free integer operations instead of a loop with a branch per byte.
+mod swar {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    /// Up to eight bytes as a little-endian word, from two overlapping loads; missing bytes read as `_`.
+    #[inline(always)]
+    pub(super) fn word(id: &[u8]) -> u64 {
+        const PAD: u64 = ONES * b'_' as u64;
+        if let (Some(head), Some(tail)) = (id.first_chunk::<4>(), id.last_chunk::<4>()) {
+            u64::from(u32::from_le_bytes(*head)) | u64::from(u32::from_le_bytes(*tail)) << 32
+        } else if let (Some(head), Some(tail)) = (id.first_chunk::<2>(), id.last_chunk::<2>()) {
+            u64::from(u16::from_le_bytes(*head))
+                | u64::from(u16::from_le_bytes(*tail)) << 16
+                | PAD << 32
+        } else {
+            id.first().map_or(0, |&b| u64::from(b) | PAD << 8)
+        }
+    }
+
+    /// Bytes of `x` (all below 0x80) that lie in `lo..=hi`, as their high bits. No byte carries into the next:
+    /// each sum stays below 0x100.
+    #[inline(always)]
+    const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+        let at_least_lo = x + ONES * (0x80 - lo as u64);
+        let above_hi = x + ONES * (0x7f - hi as u64);
+        at_least_lo & !above_hi & HIGH
+    }
+
+    /// Whether all eight bytes are ASCII letters, digits or `_`.
+    #[inline(always)]
+    pub(super) const fn is_identifier_word(x: u64) -> bool {
+        if x & HIGH != 0 {
+            return false;
+        }
+        let digit = in_range(x, b'0', b'9');
+        let letter = in_range(x | (ONES * 0x20), b'a', b'z');
+        let y = x ^ (ONES * b'_' as u64);
+        let underscore = !((y + ONES * 0x7f) | y) & HIGH;
+        digit | letter | underscore == HIGH
+    }
+}
+
+/// Which bytes may appear in an identifier: ASCII letters, digits and `_` (one table load per byte).
+static ID_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0u8;
+    loop {
+        table[b as usize] = b.is_ascii_alphanumeric() || b == b'_';
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
 
 /// Writes `{"id":value,...}`.
 pub(crate) fn write_params(
@@ -208,10 +266,22 @@ pub(crate) fn write_params(
 ) -> Result<(), CodecError> {
     let mut sep = b'{';
     for (id, value) in params {
-        out.byte(sep);
+        if !is_identifier(id) {
+            return Err(CodecError::InvalidIdentifier { field });
+        }
+        match value {
+            // Fast path: integer members, the bulk of sensor reports.
+            ParamValue::Int(v) | ParamValue::Enum(v) if out.int_member(sep, id.as_bytes(), *v) => {}
+            _ => {
+                // Identifiers need no escaping.
+                out.byte(sep);
+                out.byte(b'"');
+                out.put(id.as_bytes());
+                out.put(b"\":");
+                value.write(out, depth)?;
+            }
+        }
         sep = b',';
-        write_key(out, id, field)?;
-        value.write(out, depth)?;
     }
     if sep == b'{' {
         out.put(b"{}");
@@ -583,6 +653,29 @@ mod tests {
         let ok = Value::parse(b"[[[[[[[[[[[[\"]]]\"]]]]]]]]]]]]").unwrap();
         assert_eq!(nesting(ok.raw()), 12);
         assert!(encode(&ParamValue::Raw(ok)).is_ok());
+    }
+
+    #[test]
+    fn word_checks_match_the_byte_table() {
+        // Every byte value at every position of every short length, against the plain per-byte rule.
+        let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        for len in 1..=20usize {
+            for pos in 0..len {
+                for byte in 0..=255u8 {
+                    let mut id = [b'a'; 20];
+                    id[pos] = byte;
+                    let id = &id[..len];
+                    assert_eq!(
+                        is_identifier_bytes(id),
+                        id.iter().all(|&b| valid(b)),
+                        "len {len}, byte 0x{byte:02x} at {pos}"
+                    );
+                }
+            }
+        }
+        assert!(!is_identifier_bytes(b""));
+        assert!(is_identifier_bytes(&[b'Z'; MAX_ID_LEN]));
+        assert!(!is_identifier_bytes(&[b'Z'; MAX_ID_LEN + 1]));
     }
 
     #[test]
