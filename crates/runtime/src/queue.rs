@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn oversized_message_is_refused_without_dropping() {
-        let mut q: OfflineQueue<1, 40> = OfflineQueue::new();
+        let mut q: OfflineQueue<1, 64> = OfflineQueue::new();
         push(&mut q, 0);
         let params = [("MQ2", ParamValue::Int(123_456_789))];
         let r = Report {
@@ -267,7 +267,7 @@ mod tests {
         };
         assert!(matches!(
             q.push(1, MessageKind::Report, &r),
-            Err(CodecError::BufferTooSmall { capacity: 40, .. })
+            Err(CodecError::BufferTooSmall { capacity: 64, .. })
         ));
         assert_eq!(q.len(), 1);
     }
