@@ -114,39 +114,34 @@ impl<'a> Down<'a> {
 /// unknown method is not an error: it gives [`Down::Unknown`].
 pub fn decode(payload: &[u8]) -> Result<Down<'_>, CodecError> {
     let object = parse_object(payload)?;
-    let (method, kind) = discriminators(object)?;
-    if let Some(method) = method {
-        let known = with_plain(method, Method::parse);
+    // One pass collects what the data-template views need; `$sys`/`$ota` messages are read again (they are rare).
+    let f = Fields::collect(object);
+    if let Some(method) = f.method {
+        let known = with_plain(string(method, "method")?, Method::parse);
         return Ok(match known {
-            Some(Method::ReportReply) => Down::ReportReply(ReplyView::from_object(object)?),
-            Some(Method::Control) => Down::Control(ControlView::from_object(object)?),
+            Some(Method::ReportReply) => Down::ReportReply(ReplyView::from_fields(&f)?),
+            Some(Method::Control) => Down::Control(ControlView::from_fields(&f)?),
             Some(Method::GetStatusReply) => {
-                Down::GetStatusReply(GetStatusReplyView::from_object(object)?)
+                Down::GetStatusReply(GetStatusReplyView::from_fields(&f)?)
             }
-            Some(Method::ClearControlReply) => {
-                Down::ClearControlReply(ReplyView::from_object(object)?)
-            }
-            Some(Method::ReportInfoReply) => Down::ReportInfoReply(ReplyView::from_object(object)?),
-            Some(Method::EventReply) => Down::EventReply(ReplyView::from_object(object)?),
-            Some(Method::EventsReply) => Down::EventsReply(ReplyView::from_object(object)?),
-            Some(Method::Action) => Down::Action(ActionView::from_object(object)?),
-            Some(Method::BindDevice) => Down::BindDevice(ServiceNoticeView::from_object(object)?),
-            Some(Method::UnbindDevice) => {
-                Down::UnbindDevice(ServiceNoticeView::from_object(object)?)
-            }
-            Some(Method::UnbindDeviceReply) => {
-                Down::UnbindDeviceReply(ReplyView::from_object(object)?)
-            }
+            Some(Method::ClearControlReply) => Down::ClearControlReply(ReplyView::from_fields(&f)?),
+            Some(Method::ReportInfoReply) => Down::ReportInfoReply(ReplyView::from_fields(&f)?),
+            Some(Method::EventReply) => Down::EventReply(ReplyView::from_fields(&f)?),
+            Some(Method::EventsReply) => Down::EventsReply(ReplyView::from_fields(&f)?),
+            Some(Method::Action) => Down::Action(ActionView::from_fields(&f)?),
+            Some(Method::BindDevice) => Down::BindDevice(ServiceNoticeView::from_fields(&f)?),
+            Some(Method::UnbindDevice) => Down::UnbindDevice(ServiceNoticeView::from_fields(&f)?),
+            Some(Method::UnbindDeviceReply) => Down::UnbindDeviceReply(ReplyView::from_fields(&f)?),
             Some(Method::AlertFenceEvent) => {
-                Down::AlertFenceEvent(AlertFenceEventView::from_object(object)?)
+                Down::AlertFenceEvent(AlertFenceEventView::from_fields(&f)?)
             }
-            _ => Down::Unknown(MessageView::from_object(object)?),
+            _ => Down::Unknown(MessageView::from_fields(&f)?),
         });
     }
-    let Some(kind) = kind else {
+    let Some(kind) = f.kind else {
         return Err(CodecError::MissingField { field: "method" });
     };
-    Ok(match with_plain(kind, type_name) {
+    Ok(match with_plain(string(kind, "type")?, type_name) {
         Some(TypeName::Get) => Down::Time(TimeView::from_object(object)?),
         Some(TypeName::ReportVersionRsp) => {
             Down::ReportVersionRsp(ReportVersionRspView::from_object(object)?)
@@ -154,7 +149,7 @@ pub fn decode(payload: &[u8]) -> Result<Down<'_>, CodecError> {
         Some(TypeName::UpdateFirmware) => {
             Down::UpdateFirmware(UpdateFirmwareView::from_object(object)?)
         }
-        None => Down::Unknown(MessageView::from_object(object)?),
+        None => Down::Unknown(MessageView::from_fields(&f)?),
     })
 }
 
@@ -186,19 +181,6 @@ fn parse_object(payload: &[u8]) -> Result<Object<'_>, CodecError> {
     Value::parse(payload)?
         .as_object()
         .ok_or(CodecError::NotAnObject)
-}
-
-/// Finds `method` (stopping there, it is usually first) or else `type`.
-fn discriminators(object: Object<'_>) -> Result<(Option<Str<'_>>, Option<Str<'_>>), CodecError> {
-    let mut kind = None;
-    for (key, value) in object {
-        match with_plain(key, field_name) {
-            Some(Field::Method) => return Ok((Some(string(value, "method")?), kind)),
-            Some(Field::Type) if kind.is_none() => kind = Some(string(value, "type")?),
-            _ => {}
-        }
-    }
-    Ok((None, kind))
 }
 
 /// Calls `f` with the unescaped text of a short string (keys, method and type names). Strings that need more than
@@ -266,8 +248,8 @@ fn field_name(name: &str) -> Option<Field> {
 }
 
 /// The top-level members a view may need, collected in one pass (first occurrence wins).
-#[derive(Default)]
 struct Fields<'a> {
+    object: Object<'a>,
     method: Option<Value<'a>>,
     kind: Option<Value<'a>>,
     client_token: Option<Value<'a>>,
@@ -281,9 +263,21 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    /// Collects the members, then checks that `method` is one of `expected` (`None`: any method).
+    /// Collects the members.
     fn collect(object: Object<'a>) -> Self {
-        let mut f = Self::default();
+        let mut f = Self {
+            object,
+            method: None,
+            kind: None,
+            client_token: None,
+            code: None,
+            status: None,
+            version: None,
+            data: None,
+            params: None,
+            timestamp: None,
+            action_id: None,
+        };
         for (key, value) in object {
             let slot = match with_plain(key, field_name) {
                 Some(Field::Method) => &mut f.method,
@@ -400,9 +394,12 @@ impl<'a> MessageView<'a> {
     }
 
     fn from_object(object: Object<'a>) -> Result<Self, CodecError> {
-        let f = Fields::collect(object);
+        Self::from_fields(&Fields::collect(object))
+    }
+
+    fn from_fields(f: &Fields<'a>) -> Result<Self, CodecError> {
         Ok(Self {
-            object,
+            object: f.object,
             method: opt_string(f.method, "method")?,
             kind: opt_string(f.kind, "type")?,
             client_token: opt_string(f.client_token, "clientToken")?,
@@ -494,7 +491,10 @@ impl<'a> ReplyView<'a> {
     }
 
     fn from_object(object: Object<'a>) -> Result<Self, CodecError> {
-        let f = Fields::collect(object);
+        Self::from_fields(&Fields::collect(object))
+    }
+
+    fn from_fields(f: &Fields<'a>) -> Result<Self, CodecError> {
         let method = f.method(&REPLY_METHODS, "…_reply")?;
         Ok(Self {
             method,
@@ -580,7 +580,10 @@ impl<'a> ControlView<'a> {
     }
 
     fn from_object(object: Object<'a>) -> Result<Self, CodecError> {
-        let f = Fields::collect(object);
+        Self::from_fields(&Fields::collect(object))
+    }
+
+    fn from_fields(f: &Fields<'a>) -> Result<Self, CodecError> {
         f.method(&[Method::Control], "control")?;
         Ok(Self {
             client_token: token(f.client_token)?,
@@ -641,7 +644,10 @@ impl<'a> GetStatusReplyView<'a> {
     }
 
     fn from_object(obj: Object<'a>) -> Result<Self, CodecError> {
-        let f = Fields::collect(obj);
+        Self::from_fields(&Fields::collect(obj))
+    }
+
+    fn from_fields(f: &Fields<'a>) -> Result<Self, CodecError> {
         f.method(&[Method::GetStatusReply], "get_status_reply")?;
         let (mut reported, mut legacy, mut control) = (None, None, None);
         if let Some(data) = f.data {
@@ -746,7 +752,10 @@ impl<'a> ActionView<'a> {
     }
 
     fn from_object(obj: Object<'a>) -> Result<Self, CodecError> {
-        let f = Fields::collect(obj);
+        Self::from_fields(&Fields::collect(obj))
+    }
+
+    fn from_fields(f: &Fields<'a>) -> Result<Self, CodecError> {
         f.method(&[Method::Action], "action")?;
         Ok(Self {
             client_token: token(f.client_token)?,
@@ -807,7 +816,10 @@ impl<'a> ServiceNoticeView<'a> {
     }
 
     fn from_object(obj: Object<'a>) -> Result<Self, CodecError> {
-        let f = Fields::collect(obj);
+        Self::from_fields(&Fields::collect(obj))
+    }
+
+    fn from_fields(f: &Fields<'a>) -> Result<Self, CodecError> {
         let method = f.method(
             &[Method::BindDevice, Method::UnbindDevice],
             "bind_device/unbind_device",
@@ -855,7 +867,10 @@ impl<'a> AlertFenceEventView<'a> {
     }
 
     fn from_object(obj: Object<'a>) -> Result<Self, CodecError> {
-        let f = Fields::collect(obj);
+        Self::from_fields(&Fields::collect(obj))
+    }
+
+    fn from_fields(f: &Fields<'a>) -> Result<Self, CodecError> {
         f.method(&[Method::AlertFenceEvent], "alert_fence_event")?;
         Ok(Self {
             client_token: token(f.client_token)?,

@@ -342,7 +342,33 @@ impl Method {
     /// assert_eq!(Method::parse("qqmusic_query"), None);
     /// ```
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == name)
+        Some(match name {
+            "report" => Self::Report,
+            "report_reply" => Self::ReportReply,
+            "control" => Self::Control,
+            "control_reply" => Self::ControlReply,
+            "get_status" => Self::GetStatus,
+            "get_status_reply" => Self::GetStatusReply,
+            "clear_control" => Self::ClearControl,
+            "clear_control_reply" => Self::ClearControlReply,
+            "report_info" => Self::ReportInfo,
+            "report_info_reply" => Self::ReportInfoReply,
+            "event_post" => Self::EventPost,
+            "events_post" => Self::EventsPost,
+            "event_reply" => Self::EventReply,
+            "events_reply" => Self::EventsReply,
+            "action" => Self::Action,
+            "action_reply" => Self::ActionReply,
+            "get_model_define" => Self::GetModelDefine,
+            "get_model_define_reply" => Self::GetModelDefineReply,
+            "bind_device" => Self::BindDevice,
+            "unbind_device" => Self::UnbindDevice,
+            "unbind_device_request" => Self::UnbindDeviceRequest,
+            "unbind_device_reply" => Self::UnbindDeviceReply,
+            "alert_fence_event" => Self::AlertFenceEvent,
+            "alert_fence_event_reply" => Self::AlertFenceEventReply,
+            _ => return None,
+        })
     }
 
     /// The method a reply to this one carries (`report` → `report_reply`), if the protocol defines one.
@@ -504,5 +530,31 @@ impl ClientToken<'_> {
             Self::Text(t) => *t == other,
             Self::Received(s) => s.eq_str(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_names_round_trip() {
+        for m in Method::ALL {
+            assert_eq!(Method::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(Method::parse("Report"), None);
+        assert_eq!(Method::parse(""), None);
+        assert_eq!(Method::Control.reply(), Some(Method::ControlReply));
+        assert_eq!(Method::ControlReply.reply(), None);
+    }
+
+    #[test]
+    fn reply_codes_compare_by_value() {
+        for code in [0, 400, 403, 405, 406, 503, -1, 7] {
+            assert_eq!(ReplyCode::from_i64(code).as_i64(), code);
+            assert_eq!(ReplyCode::Other(code), ReplyCode::from_i64(code));
+        }
+        assert!(ReplyCode::Success.is_success());
+        assert!(!ReplyCode::InvalidValue.is_success());
     }
 }

@@ -414,12 +414,19 @@ impl<'a> ParamView<'a> {
     /// An integer (`int`, `enum`) that fits `i64`; `None` for fractions, exponents and other types.
     #[inline]
     pub fn as_i64(&self) -> Option<i64> {
-        self.0.as_i64()
+        match self.0 {
+            Value::Number(n) => parse_i64(n.raw()),
+            _ => None,
+        }
     }
 
     /// A non-negative integer that fits `u64`.
+    #[inline]
     pub fn as_u64(&self) -> Option<u64> {
-        self.0.as_number().and_then(|n| n.as_u64())
+        match self.0 {
+            Value::Number(n) => parse_u64(n.raw()),
+            _ => None,
+        }
     }
 
     /// Any finite number as `f64` (`float`; integers convert too).
@@ -533,15 +540,41 @@ impl<'a> Iterator for ArrayIter<'a> {
 /// A timestamp given as a non-negative integer or a string of decimal digits (protocol.md §10.5).
 pub(crate) fn timestamp(value: Value<'_>) -> Option<u64> {
     match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => {
-            let digits = s.as_plain()?;
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            digits.parse().ok()
-        }
+        Value::Number(n) => parse_u64(n.raw()),
+        Value::String(s) => parse_u64(s.as_plain()?),
         _ => None,
+    }
+}
+
+/// Reads decimal digits in one pass; `None` for an empty text, any other byte, or overflow. Validated JSON numbers
+/// have no leading zeros or `+`, so this agrees with `str::parse` on them, and rejects fractions and exponents.
+#[inline]
+pub(crate) fn parse_u64(text: &str) -> Option<u64> {
+    let digits = text.as_bytes();
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(v)
+}
+
+/// [`parse_u64`] with an optional leading `-`, for `i64` (down to `i64::MIN`).
+#[inline]
+pub(crate) fn parse_i64(text: &str) -> Option<i64> {
+    match text.strip_prefix('-') {
+        Some(magnitude) => {
+            let m = parse_u64(magnitude)?;
+            // -(m) fits when m <= 2^63.
+            0i64.checked_sub_unsigned(m)
+        }
+        None => i64::try_from(parse_u64(text)?).ok(),
     }
 }
 
@@ -676,6 +709,38 @@ mod tests {
         assert!(!is_identifier_bytes(b""));
         assert!(is_identifier_bytes(&[b'Z'; MAX_ID_LEN]));
         assert!(!is_identifier_bytes(&[b'Z'; MAX_ID_LEN + 1]));
+    }
+
+    #[test]
+    fn integer_parsing_agrees_with_std() {
+        for text in [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "42",
+            "1500",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999",
+            "1.5",
+            "1e3",
+            "-",
+            "",
+            "-1.0",
+            "12a",
+        ] {
+            assert_eq!(parse_i64(text), text.parse::<i64>().ok(), "i64 {text:?}");
+            assert_eq!(
+                parse_u64(text),
+                text.parse::<u64>().ok().filter(|_| !text.starts_with('-')),
+                "u64 {text:?}"
+            );
+        }
     }
 
     #[test]
