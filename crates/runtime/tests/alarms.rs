@@ -1,4 +1,4 @@
-//! gas_alarm edges with hysteresis, the alarm switch, and sensor_fault once per onset.
+//! `gas_alarm` edges with hysteresis, the alarm switch, and `sensor_fault` once per onset.
 
 mod common;
 
