@@ -55,7 +55,7 @@ async fn join_task(mut control: cyw43::Control<'static>, stack: Stack<'static>) 
                 JoinOptions::new(config::WIFI_PASSWORD.as_bytes())
             };
             if let Err(e) = control.join(config::WIFI_SSID, options).await {
-                defmt::warn!("Wi-Fi join failed (status {}); retrying in 5 s", e.status);
+                defmt::warn!("Wi-Fi join failed: {}; retrying in 5 s", e);
                 Timer::after_secs(5).await;
                 continue;
             }
