@@ -33,7 +33,7 @@ struct Reply {
 /// * `T`: the MQTT [`Transport`]; `S`: the [`EnvironmentSensors`]; `A`: the [`Actuators`]; `C`: the [`Clock`];
 ///   `R`: an RNG (`rand_core` 0.9) for connids, jitter and the boot id; `O`: the [`Observer`].
 /// * `N`: offline-queue slots; `SLOT`: bytes per slot (also the size of the transmit buffer). A report of the
-///   environment monitor takes at most 243 bytes, an event at most 177, so the default 256 fits both.
+///   environment monitor takes at most 235 bytes, an event at most 182, so the default 256 fits both.
 ///
 /// RAM: about `N × (SLOT + 24) + SLOT + 400` bytes plus the transport, sensors and futures (see
 /// `docs/runtime.md`).
@@ -268,7 +268,7 @@ where
             self.core.sign(conn_id, wall),
             Topic::subscriptions(product_id, device_name),
         ) {
-            (Ok(credentials), Ok(subscriptions)) => {
+            (Ok(credentials), Ok(_)) => {
                 let options = ConnectOptions {
                     client_id: credentials.client_id(),
                     username: credentials.username(),
@@ -280,9 +280,11 @@ where
                 let establish = async {
                     transport.connect(&options).await.map_err(|e| e.kind())?;
                     // protocol.md §3.5, §11.7–8: one filter per SUBSCRIBE, every down topic, after every connect.
-                    for topic in subscriptions {
+                    for kind in TopicKind::SUBSCRIPTIONS {
                         let filter: String<TOPIC_CAPACITY> =
-                            topic.format().map_err(|_| ErrorKind::Other)?;
+                            Topic::new(kind, product_id, device_name)
+                                .and_then(|t| t.format())
+                                .map_err(|_| ErrorKind::Other)?;
                         transport
                             .subscribe(&filter, QoS::AtLeastOnce)
                             .await
