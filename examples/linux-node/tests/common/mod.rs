@@ -102,7 +102,7 @@ pub async fn expect(
     }
 }
 
-/// A report_reply with code 0.
+/// A `report_reply` with code 0.
 pub fn report_accepted(event: &NodeEvent) -> bool {
     matches!(event, NodeEvent::Answered { method, code: 0, .. } if method == "report_reply")
 }
