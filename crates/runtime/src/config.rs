@@ -41,8 +41,9 @@ pub enum ExpiryPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Settings {
-    /// Seconds between two reports (the model allows 1 to 3600).
-    pub report_interval_s: u32,
+    /// Milliseconds between two reports. Controls set it in whole seconds (the model's `report_interval`, 1 to
+    /// 3600 s); a shorter period can be configured at boot for tests, and is reported as 1 s.
+    pub report_interval_ms: u32,
     /// MQ-2 reading above which `gas_alarm` is posted, in ppm.
     pub smoke_threshold_ppm: u32,
     /// Whether `gas_alarm` is posted and the alarm output driven at all.
@@ -99,8 +100,8 @@ pub enum ConfigError {
     /// `firmware_version` is empty.
     #[error("firmware_version is empty; report_info requires fw_ver (protocol.md §4.3)")]
     EmptyFirmwareVersion,
-    /// `initial.report_interval_s` is 0.
-    #[error("report interval is 0 s; use at least 1 s")]
+    /// `initial.report_interval_ms` is 0.
+    #[error("report interval is 0 ms; use at least 1 ms (controls allow 1 s to 3600 s)")]
     ZeroReportInterval,
     /// `keep_alive_secs` is outside 1..=900.
     #[error("keep-alive of {secs} s is outside 1..=900 s, the range the cloud accepts (protocol.md §3.5)")]
@@ -150,7 +151,7 @@ impl<'a> Config<'a> {
             model,
             firmware_version,
             initial: Settings {
-                report_interval_s: start(REPORT_INTERVAL, 5).max(1),
+                report_interval_ms: start(REPORT_INTERVAL, 5).max(1).saturating_mul(1000),
                 smoke_threshold_ppm: start(SMOKE_THRESHOLD, 1000),
                 alarm_enabled: true,
             },
@@ -173,7 +174,7 @@ impl<'a> Config<'a> {
         if self.firmware_version.is_empty() {
             return Err(ConfigError::EmptyFirmwareVersion);
         }
-        if self.initial.report_interval_s == 0 {
+        if self.initial.report_interval_ms == 0 {
             return Err(ConfigError::ZeroReportInterval);
         }
         if self.keep_alive_secs == 0 || self.keep_alive_secs > MAX_KEEP_ALIVE_SECS {

@@ -604,7 +604,7 @@ impl<'a, const N: usize, const SLOT: usize> Core<'a, N, SLOT> {
     ) {
         self.stats.samples += 1;
         self.last_sample_at = Some(now);
-        self.next_sample_at = now.saturating_add(u64::from(self.settings.report_interval_s) * 1000);
+        self.next_sample_at = now.saturating_add(u64::from(self.settings.report_interval_ms));
         let faults = match result {
             Ok(sample) => {
                 observer.on_event(&RuntimeEvent::Sampled { sample });
@@ -729,7 +729,7 @@ impl<'a, const N: usize, const SLOT: usize> Core<'a, N, SLOT> {
             let _ = params.push((ALARM_ENABLED, ParamValue::Bool(s.alarm_enabled)));
         }
         for (id, v) in [
-            (REPORT_INTERVAL, s.report_interval_s),
+            (REPORT_INTERVAL, s.report_interval_ms.div_ceil(1000)),
             (SMOKE_THRESHOLD, s.smoke_threshold_ppm),
         ] {
             if model.property(id).is_some() {
@@ -919,11 +919,12 @@ impl<'a, const N: usize, const SLOT: usize> Core<'a, N, SLOT> {
                 else {
                     return Setting::Invalid;
                 };
-                self.settings.report_interval_s = secs;
+                let ms = secs.saturating_mul(1000);
+                self.settings.report_interval_ms = ms;
                 // The new cadence counts from the last sample: a shorter interval can make one due at once.
                 let next = self
                     .last_sample_at
-                    .map_or(now, |t| t.saturating_add(u64::from(secs) * 1000));
+                    .map_or(now, |t| t.saturating_add(u64::from(ms)));
                 self.next_sample_at = next.max(now);
                 Setting::Applied
             }

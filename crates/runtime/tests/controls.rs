@@ -51,7 +51,7 @@ fn control_reply<S: sensors::suite::EnvironmentSensors, const N: usize>(
 }
 
 const DEFAULTS: Settings = Settings {
-    report_interval_s: 5,
+    report_interval_ms: 5_000,
     smoke_threshold_ppm: 1000,
     alarm_enabled: true,
 };
@@ -72,7 +72,7 @@ fn shared_control_sample_is_applied_and_answered_with_its_token() {
         assert_eq!(
             rt.settings(),
             Settings {
-                report_interval_s: 10,
+                report_interval_ms: 10_000,
                 smoke_threshold_ppm: 1500,
                 alarm_enabled: false
             }
@@ -236,7 +236,7 @@ fn pending_control_at_boot_is_applied_then_cleared_with_the_same_token() {
         assert_eq!(
             rt.settings(),
             Settings {
-                report_interval_s: 5,
+                report_interval_ms: 5_000,
                 smoke_threshold_ppm: 1500,
                 alarm_enabled: false
             }

@@ -133,7 +133,7 @@ fn unanswered_report_is_sent_again_with_the_same_token_after_the_timeout() {
         let mut cloud = cloud();
         cloud.unanswered_reports = 2;
         let mut rt = runtime::<_, 8>(&clock, cloud, scripted(), |c| {
-            c.initial.report_interval_s = 3600
+            c.initial.report_interval_ms = 3_600_000
         });
         block_on(rt.run_until(20_000));
         let sent = reports(rt.transport().broker());
@@ -158,7 +158,7 @@ fn report_is_given_up_after_every_retry() {
         let mut cloud = cloud();
         cloud.unanswered_reports = u32::MAX;
         let mut rt = runtime::<_, 8>(&clock, cloud, scripted(), |c| {
-            c.initial.report_interval_s = 3600;
+            c.initial.report_interval_ms = 3_600_000;
             c.max_retries = 2;
         });
         block_on(rt.run_until(60_000));
@@ -303,7 +303,7 @@ fn reports_made_offline_are_flushed_in_order_after_reconnect() {
         let mut cloud = cloud();
         cloud.outages.push((10_500, 40_000)).unwrap();
         let mut rt = runtime::<_, 64>(&clock, cloud, scripted(), |c| {
-            c.initial.report_interval_s = 1
+            c.initial.report_interval_ms = 1_000
         });
         block_on(rt.run_until(120_000));
         let sent = reports(rt.transport().broker());
@@ -340,7 +340,7 @@ fn full_queue_drops_the_oldest_and_counts() {
         let mut cloud = cloud();
         cloud.outages.push((0, 30_000)).unwrap();
         let mut rt = runtime::<_, 4>(&clock, cloud, scripted(), |c| {
-            c.initial.report_interval_s = 1
+            c.initial.report_interval_ms = 1_000
         });
         block_on(rt.run_until(29_500));
         // 30 samples (0..=29 s), four slots.
@@ -410,5 +410,53 @@ fn shutdown_flushes_the_queue_and_disconnects() {
         let last = rt.transport().broker().records().last().unwrap();
         assert_eq!(last.op, Op::Disconnect);
         assert_eq!(rt.stats().samples, 1, "no sampling while draining");
+    });
+}
+
+#[test]
+fn thirty_second_outage_at_ten_reports_a_second_loses_nothing() {
+    big_stack(|| {
+        let clock = VirtualClock::new(0);
+        let mut cloud = cloud();
+        cloud.latency_ms = 2;
+        cloud.outages.push((2_000, 32_000)).unwrap();
+        let mut rt = runtime::<_, 512>(&clock, cloud, scripted(), |c| {
+            c.initial.report_interval_ms = 100;
+            c.publish_spacing_ms = 0;
+        });
+        // The back-off reaches 20-40 s gaps during the outage, so the reconnect comes by 77 s at the latest.
+        block_on(rt.run_until(90_000));
+        assert!(rt.transport().broker().connect_times().last().unwrap() >= 32_000);
+        // Stop sampling and let the last replies arrive.
+        let left = block_on(rt.shutdown(5_000));
+        assert_eq!(left, 0);
+        let sent = reports(rt.transport().broker());
+        let boot = rt.boot_id();
+        let mut unique: Vec<u32> = sent
+            .iter()
+            .map(|(_, t)| iot_runtime::parse_client_token(boot, t).unwrap())
+            .collect();
+        unique.sort_unstable();
+        unique.dedup();
+        let stats = rt.stats();
+        assert_eq!(stats.reports_queued, 900, "a sample every 100 ms for 90 s");
+        assert_eq!(
+            unique.len(),
+            900,
+            "every report made during the outage arrived"
+        );
+        assert_eq!(stats.answered, 900, "and each was answered once");
+        assert_eq!(rt.transport().broker().log_overflow, 0);
+        assert_eq!(stats.dropped_oldest + stats.gave_up + stats.refused, 0);
+        // The reported interval is the nearest whole second the model allows.
+        let last = rt
+            .transport()
+            .broker()
+            .published(TopicKind::PROPERTY_UP)
+            .filter(|r| r.method() == Some(Method::Report))
+            .last()
+            .map(|r| json(r.text()))
+            .unwrap();
+        assert_eq!(last["params"]["report_interval"], 1);
     });
 }
