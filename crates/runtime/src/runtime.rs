@@ -35,7 +35,7 @@ struct Reply {
 /// * `N`: offline-queue slots; `SLOT`: bytes per slot (also the size of the transmit buffer). A report of the
 ///   environment monitor takes at most 235 bytes, an event at most 182, so the default 256 fits both.
 ///
-/// RAM: about `N × (SLOT + 24) + SLOT + 400` bytes plus the transport, sensors and futures (see
+/// RAM: about `N × (SLOT + 24) + SLOT + 520` bytes plus the transport, sensors and futures (see
 /// `docs/runtime.md`).
 pub struct Runtime<'a, T, S, A, C, R, O = (), const N: usize = 8, const SLOT: usize = 256> {
     core: Core<'a, N, SLOT>,
