@@ -26,7 +26,9 @@ impl<'b> Out<'b> {
     /// Appends `src`.
     #[inline(always)]
     pub(crate) fn put(&mut self, src: &[u8]) {
-        let end = self.len + src.len();
+        // Saturating: a slice may repeat one large value many times, so the total can exceed `usize` on 32-bit
+        // targets; a saturated length then fails `finish` as too large.
+        let end = self.len.saturating_add(src.len());
         if let Some(dst) = self.buf.get_mut(self.len..end) {
             copy(dst, src);
         }
@@ -39,7 +41,7 @@ impl<'b> Out<'b> {
         if let Some(slot) = self.buf.get_mut(self.len) {
             *slot = b;
         }
-        self.len += 1;
+        self.len = self.len.saturating_add(1);
     }
 
     /// Appends a string's contents JSON-escaped (RFC 8259 §7: `"`, `\` and control characters), no quotes.
@@ -129,6 +131,7 @@ impl<'b> Out<'b> {
         let Some(written) = write_int(digits, v) else {
             return false;
         };
+        // Cannot overflow: the 48-byte window exists, so `len + 48 <= buf.len()`.
         self.len += 4 + n + written;
         true
     }
@@ -138,7 +141,7 @@ impl<'b> Out<'b> {
     pub(crate) fn i64(&mut self, v: i64) {
         let written = self.window::<20>().and_then(|w| write_int(w, v));
         match written {
-            Some(n) => self.len += n,
+            Some(n) => self.len = self.len.saturating_add(n),
             None => {
                 let mut b = itoa::Buffer::new();
                 self.put(b.format(v).as_bytes());

@@ -185,14 +185,8 @@ pub(crate) fn is_identifier(id: &str) -> bool {
 fn is_identifier_bytes(id: &[u8]) -> bool {
     match id.len() {
         0 => false,
-        1..=8 => swar::is_identifier_word(swar::word(id)),
-        9..=16 => match (id.first_chunk::<8>(), id.last_chunk::<8>()) {
-            (Some(head), Some(tail)) => {
-                swar::is_identifier_word(u64::from_le_bytes(*head))
-                    & swar::is_identifier_word(u64::from_le_bytes(*tail))
-            }
-            _ => false,
-        },
+        1..=8 => swar::is_identifier_short(id),
+        9..=16 => swar::is_identifier_medium(id),
         n if n <= MAX_ID_LEN => id
             .iter()
             .all(|&b| ID_BYTE.get(usize::from(b)).copied().unwrap_or(false)),
@@ -200,47 +194,73 @@ fn is_identifier_bytes(id: &[u8]) -> bool {
     }
 }
 
-/// Identifier checks eight bytes at a time in a `u64` ("SIMD within a register"): short ids are checked with a
-/// few branch-free integer operations instead of a loop with a branch per byte.
+/// Identifier checks four or eight bytes at a time in one integer ("SIMD within a register"): short ids are
+/// checked with a few branch-free operations instead of a loop with a branch per byte.
 mod swar {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    macro_rules! width {
+        ($int:ty, $in_range:ident, $is_identifier:ident) => {
+            /// Bytes of `x` (all below 0x80) that lie in `lo..=hi`, as their high bits. No byte carries into the
+            /// next: each sum stays below 0x100.
+            #[inline(always)]
+            const fn $in_range(x: $int, lo: u8, hi: u8) -> $int {
+                const ONES: $int = <$int>::MAX / 0xff;
+                const HIGH: $int = ONES * 0x80;
+                let at_least_lo = x + ONES * (0x80 - lo as $int);
+                let above_hi = x + ONES * (0x7f - hi as $int);
+                at_least_lo & !above_hi & HIGH
+            }
 
-    /// Up to eight bytes as a little-endian word, from two overlapping loads; missing bytes read as `_`.
+            /// Whether every byte of `x` is an ASCII letter, digit or `_`.
+            #[inline(always)]
+            pub(super) const fn $is_identifier(x: $int) -> bool {
+                const ONES: $int = <$int>::MAX / 0xff;
+                const HIGH: $int = ONES * 0x80;
+                if x & HIGH != 0 {
+                    return false;
+                }
+                let digit = $in_range(x, b'0', b'9');
+                let letter = $in_range(x | (ONES * 0x20), b'a', b'z');
+                let y = x ^ (ONES * b'_' as $int);
+                let underscore = !((y + ONES * 0x7f) | y) & HIGH;
+                digit | letter | underscore == HIGH
+            }
+        };
+    }
+
+    width!(u32, in_range32, is_identifier32);
+    width!(u64, in_range64, is_identifier64);
+
+    /// 1 to 8 bytes: two overlapping loads into one word (missing bytes read as `_`), then one check.
     #[inline(always)]
-    pub(super) fn word(id: &[u8]) -> u64 {
-        const PAD: u64 = ONES * b'_' as u64;
+    pub(super) fn is_identifier_short(id: &[u8]) -> bool {
+        const PAD: u32 = u32::MAX / 0xff * b'_' as u32;
         if let (Some(head), Some(tail)) = (id.first_chunk::<4>(), id.last_chunk::<4>()) {
-            u64::from(u32::from_le_bytes(*head)) | u64::from(u32::from_le_bytes(*tail)) << 32
+            if id.len() == 4 {
+                return is_identifier32(u32::from_le_bytes(*head));
+            }
+            is_identifier64(
+                u64::from(u32::from_le_bytes(*head)) | u64::from(u32::from_le_bytes(*tail)) << 32,
+            )
         } else if let (Some(head), Some(tail)) = (id.first_chunk::<2>(), id.last_chunk::<2>()) {
-            u64::from(u16::from_le_bytes(*head))
-                | u64::from(u16::from_le_bytes(*tail)) << 16
-                | PAD << 32
+            is_identifier32(
+                u32::from(u16::from_le_bytes(*head)) | u32::from(u16::from_le_bytes(*tail)) << 16,
+            )
         } else {
-            id.first().map_or(0, |&b| u64::from(b) | PAD << 8)
+            id.first()
+                .is_some_and(|&b| is_identifier32(u32::from(b) | (PAD << 8)))
         }
     }
 
-    /// Bytes of `x` (all below 0x80) that lie in `lo..=hi`, as their high bits. No byte carries into the next:
-    /// each sum stays below 0x100.
+    /// 9 to 16 bytes (as two overlapping eight-byte words).
     #[inline(always)]
-    const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
-        let at_least_lo = x + ONES * (0x80 - lo as u64);
-        let above_hi = x + ONES * (0x7f - hi as u64);
-        at_least_lo & !above_hi & HIGH
-    }
-
-    /// Whether all eight bytes are ASCII letters, digits or `_`.
-    #[inline(always)]
-    pub(super) const fn is_identifier_word(x: u64) -> bool {
-        if x & HIGH != 0 {
-            return false;
+    pub(super) fn is_identifier_medium(id: &[u8]) -> bool {
+        match (id.first_chunk::<8>(), id.last_chunk::<8>()) {
+            (Some(head), Some(tail)) => {
+                is_identifier64(u64::from_le_bytes(*head))
+                    & is_identifier64(u64::from_le_bytes(*tail))
+            }
+            _ => false,
         }
-        let digit = in_range(x, b'0', b'9');
-        let letter = in_range(x | (ONES * 0x20), b'a', b'z');
-        let y = x ^ (ONES * b'_' as u64);
-        let underscore = !((y + ONES * 0x7f) | y) & HIGH;
-        digit | letter | underscore == HIGH
     }
 }
 
