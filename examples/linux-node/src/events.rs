@@ -102,8 +102,8 @@ pub enum NodeEvent {
     },
     /// The controllable settings changed.
     SettingsChanged {
-        /// Report period, s.
-        report_interval_s: u32,
+        /// Report period, ms.
+        report_interval_ms: u32,
         /// Smoke threshold, ppm.
         smoke_threshold_ppm: u32,
         /// Alarm switch.
@@ -198,7 +198,7 @@ impl NodeEvent {
             },
             RuntimeEvent::TimeSynced { unix_ms } => Self::TimeSynced { unix_ms },
             RuntimeEvent::SettingsChanged { settings } => Self::SettingsChanged {
-                report_interval_s: settings.report_interval_s,
+                report_interval_ms: settings.report_interval_ms,
                 smoke_threshold_ppm: settings.smoke_threshold_ppm,
                 alarm_enabled: settings.alarm_enabled,
             },
@@ -266,21 +266,39 @@ impl fmt::Display for NodeEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Connecting { attempt } => write!(f, "connecting (attempt {attempt})"),
-            Self::Connected => f.write_str("connected; subscribed to the property, event, action and $sys topics"),
+            Self::Connected => {
+                f.write_str("connected; subscribed to the property, event, action and $sys topics")
+            }
             Self::ConnectFailed { error, retry_in } => {
-                write!(f, "connect failed: {error}; next attempt in {:.1} s", retry_in.as_secs_f32())
+                write!(
+                    f,
+                    "connect failed: {error}; next attempt in {:.1} s",
+                    retry_in.as_secs_f32()
+                )
             }
             Self::Disconnected { error, retry_in } => {
-                write!(f, "disconnected: {error}; reconnecting in {:.1} s", retry_in.as_secs_f32())
+                write!(
+                    f,
+                    "disconnected: {error}; reconnecting in {:.1} s",
+                    retry_in.as_secs_f32()
+                )
             }
             Self::Published { payload, .. } => {
                 let method = payload.get("method").and_then(Value::as_str).unwrap_or("?");
                 match method {
-                    "report" => write!(f, "report   {}  [{}]", pairs(&payload["params"]), token_of(payload)),
+                    "report" => write!(
+                        f,
+                        "report   {}  [{}]",
+                        pairs(&payload["params"]),
+                        token_of(payload)
+                    ),
                     "event_post" => write!(
                         f,
                         "event    {} {}  [{}]",
-                        payload.get("eventId").and_then(Value::as_str).unwrap_or("?"),
+                        payload
+                            .get("eventId")
+                            .and_then(Value::as_str)
+                            .unwrap_or("?"),
                         pairs(&payload["params"]),
                         token_of(payload)
                     ),
@@ -310,7 +328,10 @@ impl fmt::Display for NodeEvent {
                 if *report { "report" } else { "event" }
             ),
             Self::DroppedOldest { total } => {
-                write!(f, "queue full: dropped the oldest message ({total} dropped so far)")
+                write!(
+                    f,
+                    "queue full: dropped the oldest message ({total} dropped so far)"
+                )
             }
             Self::Answered {
                 method,
@@ -318,7 +339,11 @@ impl fmt::Display for NodeEvent {
                 client_token,
                 latency,
             } => {
-                write!(f, "reply    {method} code={code} {}  [{client_token}]", outcome(*code))?;
+                write!(
+                    f,
+                    "reply    {method} code={code} {}  [{client_token}]",
+                    outcome(*code)
+                )?;
                 if let Some(latency) = latency {
                     write!(f, " in {:.1} ms", latency.as_secs_f64() * 1e3)?;
                 }
@@ -331,23 +356,36 @@ impl fmt::Display for NodeEvent {
                 write!(f, "control  {} → {}", pairs(params), outcome(*code))
             }
             Self::PendingControl { code, params } => {
-                write!(f, "control  {} (pending since offline) → {}", pairs(params), outcome(*code))
+                write!(
+                    f,
+                    "control  {} (pending since offline) → {}",
+                    pairs(params),
+                    outcome(*code)
+                )
             }
-            Self::Action { action_id, code } => write!(f, "action   {action_id} → {}", outcome(*code)),
-            Self::TimeSynced { unix_ms } => write!(f, "time     synced over $sys: {unix_ms} ms since 1970"),
+            Self::Action { action_id, code } => {
+                write!(f, "action   {action_id} → {}", outcome(*code))
+            }
+            Self::TimeSynced { unix_ms } => {
+                write!(f, "time     synced over $sys: {unix_ms} ms since 1970")
+            }
             Self::SettingsChanged {
-                report_interval_s,
+                report_interval_ms,
                 smoke_threshold_ppm,
                 alarm_enabled,
             } => write!(
                 f,
-                "settings report every {report_interval_s} s, smoke threshold {smoke_threshold_ppm} ppm, alarm {}",
+                "settings report every {} s, smoke threshold {smoke_threshold_ppm} ppm, alarm {}",
+                f64::from(*report_interval_ms) / 1000.0,
                 if *alarm_enabled { "on" } else { "off" }
             ),
             Self::AlarmRaised {
                 value_ppm,
                 threshold_ppm,
-            } => write!(f, "ALARM    smoke {value_ppm} ppm above {threshold_ppm} ppm"),
+            } => write!(
+                f,
+                "ALARM    smoke {value_ppm} ppm above {threshold_ppm} ppm"
+            ),
             Self::AlarmCleared => f.write_str("alarm    cleared"),
             Self::SensorFault { sensor, error_code } => {
                 write!(f, "fault    {sensor} error_code={error_code}")

@@ -95,7 +95,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .transpose()
         .map_err(|e| e.to_string())?;
     let tuning = Tuning {
-        report_interval_s: settings.report_interval_secs,
+        report_interval_ms: settings.report_interval_secs * 1000,
         // A local hub takes the offline queue as fast as it comes; the cloud allows 10 QoS 1 messages a second.
         publish_spacing_ms: if hub.is_some() {
             0

@@ -92,13 +92,9 @@ impl EnvironmentSensors for NodeSensors {
 /// Runtime settings a test or bench may change; the defaults are the project's (protocol.md §11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tuning {
-    /// Report interval at boot, seconds.
-    pub report_interval_s: u32,
-    /// Milliseconds of runtime time per real millisecond (1 in production). A test that needs reports every
-    /// 100 ms while the thing model counts `report_interval` in whole seconds runs the clock 10× fast; every
-    /// runtime delay (reply timeout, back-off, the 5 s CONNECT spacing) shrinks by the same factor, and wall-clock
-    /// timestamps advance 10× too (they stay unique and ordered).
-    pub time_scale: u32,
+    /// Report interval at boot, ms. Controls set it in whole seconds (the model's `report_interval`); a test may
+    /// start faster.
+    pub report_interval_ms: u32,
     /// First reconnect delay, runtime ms.
     pub backoff_min_ms: u32,
     /// Reconnect delay cap, runtime ms.
@@ -114,8 +110,7 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Self {
         Self {
-            report_interval_s: crate::config::DEFAULT_REPORT_INTERVAL_SECS,
-            time_scale: 1,
+            report_interval_ms: crate::config::DEFAULT_REPORT_INTERVAL_SECS * 1000,
             backoff_min_ms: 5_000,
             backoff_max_ms: 60_000,
             reply_timeout_ms: 5_000,
@@ -180,29 +175,6 @@ pub struct Summary {
     pub undelivered: usize,
 }
 
-/// A clock running `scale` times faster than tokio's (see [`Tuning::time_scale`]).
-#[derive(Debug, Clone, Copy)]
-struct ScaledClock {
-    inner: TokioClock,
-    scale: u32,
-}
-
-impl Clock for ScaledClock {
-    fn now_ms(&self) -> u64 {
-        self.inner.now_ms().saturating_mul(u64::from(self.scale))
-    }
-
-    async fn sleep_until(&self, deadline_ms: u64) {
-        // Round up so that the wait never ends before the scaled deadline.
-        let real = deadline_ms.div_ceil(u64::from(self.scale.max(1)));
-        self.inner.sleep_until(real).await;
-    }
-
-    fn unix_time_ms(&self) -> Option<u64> {
-        self.inner.unix_time_ms()
-    }
-}
-
 /// A node running on its own thread.
 #[derive(Debug)]
 pub struct RunningNode {
@@ -248,17 +220,14 @@ async fn run(
         DeviceIdentity::with_psk(&remote.device.product_id, &remote.device.device_name, psk)?;
     let model = ThingModel::parse(MODEL_JSON).map_err(|e| NodeError::Model(e.to_string()))?;
     let mut config = Config::new(identity, model, FIRMWARE_VERSION);
-    config.initial.report_interval_s = tuning.report_interval_s;
+    config.initial.report_interval_ms = tuning.report_interval_ms;
     config.backoff_min_ms = tuning.backoff_min_ms;
     config.backoff_max_ms = tuning.backoff_max_ms;
     config.reply_timeout_ms = tuning.reply_timeout_ms;
     config.publish_spacing_ms = tuning.publish_spacing_ms;
     config.max_in_flight = tuning.max_in_flight;
 
-    let clock = ScaledClock {
-        inner: TokioClock::new(),
-        scale: tuning.time_scale.max(1),
-    };
+    let clock = TokioClock::new();
     let observer = TapObserver::new(Tap::new(print, Some(events)), move || clock.now_ms());
     let runtime: Runtime<'_, _, _, _, _, _, (), QUEUE_SLOTS, SLOT_BYTES> = Runtime::new(
         config,
@@ -274,9 +243,7 @@ async fn run(
         never = runtime.run() => match never {},
         _ = stop => {}
     }
-    let flush_ms = u64::try_from(SHUTDOWN_FLUSH.as_millis())
-        .unwrap_or(u64::MAX)
-        .saturating_mul(u64::from(clock.scale));
+    let flush_ms = u64::try_from(SHUTDOWN_FLUSH.as_millis()).unwrap_or(u64::MAX);
     let undelivered = runtime.shutdown(flush_ms).await;
     Ok(Summary {
         stats: runtime.stats(),

@@ -94,7 +94,7 @@ async fn a_report_interval_control_changes_the_cadence() {
         matches!(
             e,
             NodeEvent::SettingsChanged {
-                report_interval_s: 3,
+                report_interval_ms: 3000,
                 ..
             }
         )

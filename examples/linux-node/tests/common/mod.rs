@@ -37,7 +37,7 @@ pub fn remote(mqtt: SocketAddr) -> Remote {
 /// Runtime settings for a local hub: no publish spacing, quick reconnects.
 pub fn tuning(report_interval_s: u32) -> Tuning {
     Tuning {
-        report_interval_s,
+        report_interval_ms: report_interval_s * 1000,
         publish_spacing_ms: 0,
         ..Tuning::default()
     }
