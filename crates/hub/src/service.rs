@@ -399,8 +399,11 @@ impl Service {
         let values: Vec<(String, Value)> =
             params.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let (pid, dn) = (device.product_id.clone(), device.device_name.clone());
-        self.db(move |s| s.store_report(&pid, &dn, &values, timestamp))
+        let token = token_text(message);
+        // A resent report (same clientToken) is answered like the first but stored once.
+        self.db(move |s| s.store_report(&pid, &dn, token.as_deref(), &values, timestamp))
             .await
+            .map(drop)
             .map_err(internal)
     }
 
@@ -588,8 +591,10 @@ impl Service {
             });
         }
         let (pid, dn) = (device.product_id.clone(), device.device_name.clone());
-        self.db(move |s| s.store_events(&pid, &dn, &records))
+        let token = token_text(message);
+        self.db(move |s| s.store_events(&pid, &dn, token.as_deref(), &records))
             .await
+            .map(drop)
             .map_err(internal)
     }
 
@@ -979,6 +984,15 @@ fn internal(e: ServiceError) -> Rejection {
     Rejection {
         code: 503,
         reason: "internal error: the hub could not store the data".into(),
+    }
+}
+
+/// The message's clientToken as text (a token sent as a number is kept in its JSON form).
+fn token_text(message: &Value) -> Option<String> {
+    match message.get("clientToken")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
     }
 }
 

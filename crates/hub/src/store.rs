@@ -124,6 +124,15 @@ CREATE TABLE IF NOT EXISTS events (
     ts_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_device ON events (product_id, device_name, id);
+CREATE TABLE IF NOT EXISTS accepted_tokens (
+    product_id TEXT NOT NULL,
+    device_name TEXT NOT NULL,
+    method TEXT NOT NULL,
+    client_token TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    PRIMARY KEY (product_id, device_name, method, client_token)
+);
+CREATE INDEX IF NOT EXISTS accepted_tokens_by_age ON accepted_tokens (ts_ms);
 CREATE TABLE IF NOT EXISTS pending_control (
     product_id TEXT NOT NULL,
     device_name TEXT NOT NULL,
@@ -280,15 +289,23 @@ impl Store {
 
     /// Stores accepted reported values: the latest value per property and one history row each, in one
     /// transaction.
+    ///
+    /// With a `client_token`, a report whose token was already stored for this device is not stored again and
+    /// `Ok(false)` is returned: a device resends a QoS 1 message, or a queued one after a reconnect, with the
+    /// same token, and the history must hold it once.
     pub fn store_report(
         &self,
         product_id: &str,
         device_name: &str,
+        client_token: Option<&str>,
         values: &[(String, Value)],
         timestamp_ms: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        if !first_use(&tx, product_id, device_name, "report", client_token)? {
+            return Ok(false);
+        }
         {
             let mut latest = tx.prepare_cached(
                 "INSERT INTO reported (product_id, device_name, property, value_json, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -318,7 +335,7 @@ impl Store {
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// The latest reported value of every property of a device.
@@ -379,15 +396,20 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores accepted events in one transaction.
+    /// Stores accepted events in one transaction. Like [`Store::store_report`], a message whose
+    /// `client_token` was already stored for this device is skipped and `Ok(false)` returned.
     pub fn store_events(
         &self,
         product_id: &str,
         device_name: &str,
+        client_token: Option<&str>,
         events: &[EventRecord],
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
+        if !first_use(&tx, product_id, device_name, "event", client_token)? {
+            return Ok(false);
+        }
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO events (product_id, device_name, event_id, event_type, params_json, ts_ms)
@@ -405,7 +427,7 @@ impl Store {
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// The most recent `limit` events of a device, newest first.
@@ -582,6 +604,39 @@ impl Store {
     }
 }
 
+/// How long a stored message's clientToken is remembered for duplicate detection. A device resends within its
+/// offline queue's lifetime; a day covers the platform's own persistent-session window (protocol.md §3.5).
+const TOKEN_MEMORY_MS: i64 = 24 * 3600 * 1000;
+
+/// Records `client_token` for this device and kind of message; `false` when it was already recorded. Tokens older
+/// than [`TOKEN_MEMORY_MS`] are forgotten on the way.
+fn first_use(
+    tx: &rusqlite::Transaction<'_>,
+    product_id: &str,
+    device_name: &str,
+    kind: &str,
+    client_token: Option<&str>,
+) -> Result<bool, StoreError> {
+    let Some(token) = client_token else {
+        return Ok(true);
+    };
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis()),
+    )
+    .unwrap_or(i64::MAX);
+    tx.prepare_cached("DELETE FROM accepted_tokens WHERE ts_ms < ?1")?
+        .execute(params![now.saturating_sub(TOKEN_MEMORY_MS)])?;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO accepted_tokens (product_id, device_name, method, client_token, ts_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![product_id, device_name, kind, token, now])?;
+    Ok(inserted == 1)
+}
+
 /// Where a file database lives by default: `iot-hub.db` in the working directory.
 pub fn default_database_path() -> PathBuf {
     PathBuf::from("iot-hub.db")
@@ -630,12 +685,13 @@ mod tests {
             .store_report(
                 "CS0SLTKSYA",
                 "dev1",
+                None,
                 &[("MQ2".into(), json!(30)), ("MQ7".into(), json!(20))],
                 10,
             )
             .unwrap();
         store
-            .store_report("CS0SLTKSYA", "dev1", &[("MQ2".into(), json!(31))], 20)
+            .store_report("CS0SLTKSYA", "dev1", None, &[("MQ2".into(), json!(31))], 20)
             .unwrap();
         let reported = store.reported("CS0SLTKSYA", "dev1").unwrap();
         assert_eq!(reported.len(), 2);
@@ -651,6 +707,46 @@ mod tests {
             store.history("CS0SLTKSYA", "dev1", "MQ2", 1).unwrap().len(),
             1
         );
+    }
+
+    #[test]
+    fn a_resent_token_is_stored_once() {
+        let store = store();
+        let values = [("MQ2".to_owned(), json!(30))];
+        assert!(store
+            .store_report("CS0SLTKSYA", "dev1", Some("b-1"), &values, 10)
+            .unwrap());
+        assert!(!store
+            .store_report("CS0SLTKSYA", "dev1", Some("b-1"), &values, 10)
+            .unwrap());
+        assert!(store
+            .store_report("CS0SLTKSYA", "dev1", Some("b-2"), &values, 11)
+            .unwrap());
+        // The same token from another device, or for an event, is a different message.
+        assert!(store
+            .store_report("CS0SLTKSYA", "dev2", Some("b-1"), &values, 10)
+            .unwrap());
+        let event = EventRecord {
+            event_id: "gas_alarm".into(),
+            event_type: Some("alert".into()),
+            params: json!({"value": 1}),
+            timestamp_ms: 12,
+        };
+        let events = [event];
+        assert!(store
+            .store_events("CS0SLTKSYA", "dev1", Some("b-1"), &events)
+            .unwrap());
+        assert!(!store
+            .store_events("CS0SLTKSYA", "dev1", Some("b-1"), &events)
+            .unwrap());
+        assert_eq!(
+            store
+                .history("CS0SLTKSYA", "dev1", "MQ2", 10)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(store.events("CS0SLTKSYA", "dev1", 10).unwrap().len(), 1);
     }
 
     #[test]
@@ -692,7 +788,7 @@ mod tests {
             timestamp_ms: ts,
         };
         store
-            .store_events("CS0SLTKSYA", "dev1", &[event("a", 1), event("b", 2)])
+            .store_events("CS0SLTKSYA", "dev1", None, &[event("a", 1), event("b", 2)])
             .unwrap();
         let events = store.events("CS0SLTKSYA", "dev1", 10).unwrap();
         assert_eq!(

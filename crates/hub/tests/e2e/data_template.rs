@@ -255,3 +255,38 @@ async fn get_model_define_returns_the_thing_model() {
     assert_eq!(reply["model"]["actions"][0]["id"], "calibrate");
     hub.shutdown().await;
 }
+
+/// A device resends a report or event with the same clientToken after a lost reply or a reconnect (QoS 1
+/// redelivery, the runtime's offline queue): both copies are answered, the history holds one.
+#[tokio::test]
+async fn a_resent_client_token_is_answered_but_stored_once() {
+    let hub = hub().await;
+    let mut dev1 = Device::dev1(&hub).await;
+    let mut report = sample("report");
+    report["clientToken"] = json!("boot7-1");
+    for _ in 0..2 {
+        dev1.publish("$thing/up/property/{pid}/{dn}", &report).await;
+        let (_, reply) = dev1.next_message().await;
+        assert_eq!(
+            (reply["code"].clone(), reply["clientToken"].clone()),
+            (json!(0), json!("boot7-1"))
+        );
+    }
+    let mut event = sample("event_post");
+    event["clientToken"] = json!("boot7-2");
+    event["timestamp"] = json!(now_ms());
+    for _ in 0..2 {
+        dev1.publish("$thing/up/event/{pid}/{dn}", &event).await;
+        let (_, reply) = dev1.next_message().await;
+        assert_eq!(reply["code"], 0, "{reply}");
+    }
+    let (_, history) = get(
+        &hub,
+        "/api/devices/CS0SLTKSYA/dev1/history?property=MQ2&limit=10",
+    )
+    .await;
+    assert_eq!(history["values"].as_array().unwrap().len(), 1, "{history}");
+    let (_, events) = get(&hub, "/api/devices/CS0SLTKSYA/dev1/events?limit=10").await;
+    assert_eq!(events["events"].as_array().unwrap().len(), 1, "{events}");
+    hub.shutdown().await;
+}
