@@ -1,4 +1,5 @@
-//! iot-core on a Cortex-M0 (QEMU `microbit`) and an RV32IMC core (QEMU `sifive_e`).
+//! iot-core and the device runtime on a Cortex-M0 (QEMU `microbit`) and an RV32IMC core (QEMU
+//! `sifive_e`).
 //!
 //! The firmware runs the test groups of [`tests::GROUPS`] and prints over semihosting; the last
 //! line is `N passed, M failed`, and the exit status (through semihosting `exit`) is 0 only if

@@ -7,6 +7,7 @@ mod codec;
 mod credentials;
 mod json;
 mod model;
+mod runtime;
 
 use core::fmt;
 
@@ -21,6 +22,7 @@ pub const GROUPS: &[(&str, Group)] = &[
     ("credentials", credentials::run),
     ("model", model::run),
     ("codec", codec::run),
+    ("runtime", runtime::run),
 ];
 
 /// `shared/vectors/credentials.json`.
