@@ -19,6 +19,8 @@ mod config;
 mod net_cyw43;
 #[cfg(feature = "w5500")]
 mod net_w5500;
+#[cfg(feature = "sdk")]
+mod node;
 
 #[cfg(all(feature = "w5500", feature = "pico-w"))]
 compile_error!(
@@ -138,6 +140,8 @@ async fn main(spawner: Spawner) {
     // The gas alarm output (buzzer or LED, active high) on GPIO15.
     let alarm = Output::new(p.PIN_15, Level::Low);
 
+    #[cfg(feature = "sdk")]
+    node::run(stack, sensors, alarm, rng).await;
     #[cfg(not(feature = "sdk"))]
     {
         let _ = (alarm, rng);
