@@ -59,9 +59,10 @@ fn main() {
         let mut seen = 0;
         while latencies.len() < SAMPLES {
             let event = node
-                .wait_for(Duration::from_secs(10), |e| {
-                    matches!(e, NodeEvent::Answered { method, .. } if method == "report_reply")
-                })
+                .wait_for(
+                    Duration::from_secs(10),
+                    |e| matches!(e, NodeEvent::Answered { method, .. } if method == "report_reply"),
+                )
                 .await
                 .expect("a report_reply within 10 s");
             if let NodeEvent::Answered {

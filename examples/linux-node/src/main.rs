@@ -8,6 +8,7 @@ use linux_node::hardware::{self, AlarmPin};
 use linux_node::local_hub::{self, LocalHub};
 use linux_node::node::{NodeSensors, NodeSpec, RunningNode, Tuning};
 use linux_node::simulated;
+use tokio::signal::unix::{signal, SignalKind};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -113,13 +114,18 @@ async fn serve(settings: Settings) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
 
-    // Run until Ctrl-C (or SIGTERM), or until the node stops on its own (a configuration error).
+    // Run until Ctrl-C (or SIGTERM), or until the node stops on its own (a configuration error). One stream per
+    // signal for the whole run, so that each delivery is seen exactly once.
     let mut events = node.take_events();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("cannot watch for SIGTERM: {e}"))?;
+    let watch =
+        |kind: SignalKind| signal(kind).map_err(|e| format!("cannot watch for signals: {e}"));
+    let (mut interrupt, mut terminate) = (
+        watch(SignalKind::interrupt())?,
+        watch(SignalKind::terminate())?,
+    );
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = interrupt.recv() => break,
             _ = terminate.recv() => break,
             event = events.recv() => if event.is_none() { break },
         }
@@ -130,7 +136,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let stopping = tokio::task::spawn_blocking(move || node.stop());
     let result = tokio::select! {
         joined = stopping => joined.map_err(|e| format!("the node's thread failed: {e}"))?,
-        _ = tokio::signal::ctrl_c() => std::process::exit(130),
+        _ = interrupt.recv() => std::process::exit(130),
     };
     if let Some(hub) = hub {
         hub.shutdown().await;
