@@ -14,6 +14,8 @@ mod board;
 mod bringup;
 mod config;
 mod net;
+#[cfg(feature = "sdk")]
+mod node;
 
 #[cfg(all(feature = "esp32c3", feature = "esp32c6"))]
 compile_error!(
@@ -80,6 +82,8 @@ async fn main(spawner: Spawner) -> ! {
     // The gas alarm output (buzzer or LED, active high) on GPIO6.
     let alarm = Output::new(peripherals.GPIO6, Level::Low, OutputConfig::default());
 
+    #[cfg(feature = "sdk")]
+    node::run(stack, sensors, alarm, rng).await;
     #[cfg(not(feature = "sdk"))]
     {
         let _ = (alarm, rng);
