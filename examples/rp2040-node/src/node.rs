@@ -25,7 +25,7 @@ const MODEL_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/env-monitor.min
 
 /// Offline-queue slots: reports and events kept across a disconnect (each slot 256 bytes + 24).
 const QUEUE_SLOTS: usize = 8;
-/// Bytes per queued message (a report of this model takes at most 243).
+/// Bytes per queued message (a report of this model takes at most 235, an event 182: docs/runtime.md).
 const SLOT_BYTES: usize = 256;
 /// Largest MQTT payload sent or received (reports take at most 256; a `get_status_reply` with every
 /// reported property about 600).
