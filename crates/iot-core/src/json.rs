@@ -128,6 +128,7 @@ impl<'a> Value<'a> {
     }
 
     /// Builds a view over text that [`Validator`] accepted, trimmed to exactly one value.
+    #[inline]
     fn from_validated(text: &'a str) -> Self {
         match text.as_bytes().first() {
             Some(b'{') => Value::Object(Object { raw: text }),
@@ -141,6 +142,7 @@ impl<'a> Value<'a> {
     }
 
     /// The value's JSON text, exactly as received (strings with their quotes and escapes).
+    #[inline]
     pub fn raw(&self) -> &'a str {
         match self {
             Value::Null => "null",
@@ -179,6 +181,7 @@ impl<'a> Value<'a> {
     }
 
     /// An integer value (no fraction or exponent) that fits `i64`.
+    #[inline]
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Number(n) => n.as_i64(),
@@ -195,6 +198,7 @@ impl<'a> Value<'a> {
     }
 
     /// The number view.
+    #[inline]
     pub fn as_number(&self) -> Option<Number<'a>> {
         match self {
             Value::Number(n) => Some(*n),
@@ -203,6 +207,7 @@ impl<'a> Value<'a> {
     }
 
     /// The string view.
+    #[inline]
     pub fn as_str(&self) -> Option<Str<'a>> {
         match self {
             Value::String(s) => Some(*s),
@@ -211,6 +216,7 @@ impl<'a> Value<'a> {
     }
 
     /// The object view.
+    #[inline]
     pub fn as_object(&self) -> Option<Object<'a>> {
         match self {
             Value::Object(o) => Some(*o),
@@ -219,6 +225,7 @@ impl<'a> Value<'a> {
     }
 
     /// The array view.
+    #[inline]
     pub fn as_array(&self) -> Option<Array<'a>> {
         match self {
             Value::Array(a) => Some(*a),
@@ -285,6 +292,7 @@ pub struct Number<'a> {
 
 impl<'a> Number<'a> {
     /// The number's text.
+    #[inline]
     pub fn raw(&self) -> &'a str {
         self.raw
     }
@@ -295,6 +303,7 @@ impl<'a> Number<'a> {
     }
 
     /// The value as `i64`, when it is written as an integer that fits.
+    #[inline]
     pub fn as_i64(&self) -> Option<i64> {
         if self.is_integer() {
             self.raw.parse().ok()
@@ -333,6 +342,7 @@ pub struct Str<'a> {
 
 impl<'a> Str<'a> {
     /// The string's contents between the quotes, escapes left as received.
+    #[inline]
     pub fn raw(&self) -> &'a str {
         self.quoted
             .get(1..self.quoted.len().saturating_sub(1))
@@ -340,16 +350,19 @@ impl<'a> Str<'a> {
     }
 
     /// The string as JSON text, quotes included.
+    #[inline]
     pub fn quoted(&self) -> &'a str {
         self.quoted
     }
 
     /// Whether the contents hold any backslash escape.
+    #[inline]
     pub fn is_escaped(&self) -> bool {
         self.raw().as_bytes().contains(&b'\\')
     }
 
     /// The contents as a `&str` when no unescaping is needed.
+    #[inline]
     pub fn as_plain(&self) -> Option<&'a str> {
         if self.is_escaped() {
             None
@@ -513,6 +526,7 @@ pub struct Object<'a> {
 
 impl<'a> Object<'a> {
     /// The object's text, braces included.
+    #[inline]
     pub fn raw(&self) -> &'a str {
         self.raw
     }
@@ -591,6 +605,7 @@ pub struct Array<'a> {
 
 impl<'a> Array<'a> {
     /// The array's text, brackets included.
+    #[inline]
     pub fn raw(&self) -> &'a str {
         self.raw
     }
@@ -670,6 +685,7 @@ impl<'a> Walker<'a> {
         }
     }
 
+    #[inline]
     fn peek(&self) -> Option<u8> {
         if self.pos < self.end {
             self.text.as_bytes().get(self.pos).copied()
@@ -678,12 +694,14 @@ impl<'a> Walker<'a> {
         }
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
         }
     }
 
+    #[inline]
     fn eat(&mut self, b: u8) -> bool {
         if self.peek() == Some(b) {
             self.pos += 1;
@@ -699,6 +717,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Takes the text of the value starting at the current position.
+    #[inline]
     fn take_value(&mut self) -> Option<&'a str> {
         let start = self.pos;
         let bytes = self.text.as_bytes();
@@ -708,59 +727,67 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// Returns the end of the validated value starting at `start`, without recursion.
+/// Returns the end of the validated value starting at `start` (and ending before `limit`), without recursion.
+#[inline]
 fn skip_validated(bytes: &[u8], start: usize, limit: usize) -> Option<usize> {
-    let first = *bytes.get(start)?;
-    let mut i = start;
-    match first {
-        b'"' => {
-            i += 1;
-            while i < limit {
-                match bytes.get(i)? {
-                    b'\\' => i += 2,
-                    b'"' => return Some(i + 1),
-                    _ => i += 1,
-                }
-            }
-            None
-        }
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            while i < limit {
-                match bytes.get(i)? {
-                    b'"' => {
-                        i = skip_validated(bytes, i, limit)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            None
-        }
+    let bytes = bytes.get(..limit)?;
+    match *bytes.get(start)? {
+        b'"' => skip_string(bytes, start + 1),
+        b'{' | b'[' => skip_container(bytes, start),
         _ => {
-            while i < limit
-                && !matches!(
-                    bytes.get(i)?,
-                    b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
-                )
-            {
-                i += 1;
-            }
-            if i == start {
-                None
-            } else {
-                Some(i)
-            }
+            let rest = bytes.get(start..)?;
+            let n = rest
+                .iter()
+                .position(|&b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(rest.len());
+            (n > 0).then_some(start + n)
         }
     }
+}
+
+/// From just after a validated string's opening quote, the index just past its closing quote.
+#[inline]
+fn skip_string(bytes: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        let rest = bytes.get(i..)?;
+        i += rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        if *bytes.get(i)? == b'"' {
+            return Some(i + 1);
+        }
+        // A backslash: the next byte is escaped (for `\uXXXX` the hex digits are plain bytes anyway).
+        i += 2;
+    }
+}
+
+/// From a validated container's opening bracket, the index just past its closing bracket.
+///
+/// Only brackets of the container's own kind are counted: in valid JSON the other kind is balanced inside it, so
+/// three bytes (quote, open, close) are all the search needs.
+fn skip_container(bytes: &[u8], start: usize) -> Option<usize> {
+    let open = *bytes.get(start)?;
+    let close = if open == b'{' { b'}' } else { b']' };
+    let mut depth = 0usize;
+    let mut i = start;
+    while let Some(rest) = bytes.get(i..) {
+        i += rest
+            .iter()
+            .position(|&b| b == b'"' || b == open || b == close)?;
+        match *bytes.get(i)? {
+            b'"' => {
+                i = skip_string(bytes, i + 1)?;
+                continue;
+            }
+            b if b == open => depth += 1,
+            _ => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The one-pass validator behind [`Value::parse`]. Recursion is bounded by [`MAX_DEPTH`].
@@ -770,10 +797,12 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.pos += 1;
@@ -884,6 +913,16 @@ impl Validator<'_> {
     fn string(&mut self) -> Result<(), JsonError> {
         self.pos += 1; // opening quote
         loop {
+            // Plain bytes in one sweep; stop at the quote, a backslash, or a control character.
+            let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
+            let Some(n) = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            else {
+                self.pos += rest.len();
+                return Err(self.end());
+            };
+            self.pos += n;
             match self.peek() {
                 None => return Err(self.end()),
                 Some(b'"') => {
@@ -912,8 +951,7 @@ impl Validator<'_> {
                     }
                 }
                 // RFC 8259 §7: control characters must be escaped.
-                Some(0x00..=0x1f) => return Err(self.unexpected()),
-                Some(_) => self.pos += 1,
+                Some(_) => return Err(self.unexpected()),
             }
         }
     }
