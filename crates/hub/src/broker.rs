@@ -166,6 +166,11 @@ impl Broker {
             // protocol.md §3.5: a persistent session keeps at most 150 QoS 1 messages, for 24 h.
             .session_expiry_interval(Duration::from_secs(24 * 60 * 60))
             .max_mqueue_len(150)
+            // Replies are small and latency matters more than packet count: without this Nagle's algorithm
+            // holds each reply back until the device's delayed ACK, ~40 ms per report.
+            .nodelay(true)
+            // A restarted hub must get its port back while the old connections sit in TIME_WAIT.
+            .reuseaddr(Some(true))
             .bind()
             .and_then(|l| l.tcp())
             .map_err(|e| bind_err(e.to_string()))?;

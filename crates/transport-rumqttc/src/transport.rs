@@ -219,6 +219,8 @@ impl Transport for RumqttcTransport {
         let (client, mut eventloop) = AsyncClient::new(mqtt, REQUEST_CAPACITY);
         let mut network = NetworkOptions::new();
         network.set_connection_timeout(self.config.connect_timeout.as_secs().max(1));
+        // Small request/reply messages: send each at once instead of waiting for the peer's delayed ACK.
+        network.set_tcp_nodelay(true);
         eventloop.set_network_options(network);
 
         // The first poll opens TCP (and TLS), sends CONNECT and reads the CONNACK.
