@@ -823,7 +823,7 @@ impl Validator<'_> {
         }
     }
 
-    fn expect(&mut self, b: u8) -> Result<(), JsonError> {
+    fn expect_byte(&mut self, b: u8) -> Result<(), JsonError> {
         if self.peek() == Some(b) {
             self.pos += 1;
             Ok(())
@@ -848,7 +848,7 @@ impl Validator<'_> {
 
     fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
         for &b in word {
-            self.expect(b)?;
+            self.expect_byte(b)?;
         }
         Ok(())
     }
@@ -870,7 +870,7 @@ impl Validator<'_> {
             }
             self.string()?;
             self.skip_ws();
-            self.expect(b':')?;
+            self.expect_byte(b':')?;
             self.skip_ws();
             self.value(depth)?;
             self.skip_ws();
