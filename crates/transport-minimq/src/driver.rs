@@ -3,9 +3,7 @@
 //! runtime paces reconnects).
 
 use core::convert::Infallible;
-use core::future::poll_fn;
 use core::net::SocketAddr;
-use core::task::Poll;
 
 use embassy_futures::select::{select, Either};
 use embassy_futures::yield_now;
@@ -19,39 +17,11 @@ use minimq::{
     Publication, QoS, ReasonCode, ResourceError, Session, SubscriptionOptions, TopicFilter,
 };
 
-use crate::link::{
-    Failure, Link, LinkState, Request, CLIENT_ID_CAPACITY, PASSWORD_CAPACITY, USERNAME_CAPACITY,
+use iot_transport::link::{
+    LinkState, Request, CLIENT_ID_CAPACITY, PASSWORD_CAPACITY, USERNAME_CAPACITY,
 };
 
-/// Waits until the handle posts a request and takes it.
-async fn next_request<const P: usize, const Q: usize>(link: &Link<P, Q>) -> (u32, Request) {
-    // No waker is registered: the handle posts requests only while it polls this future in the same task, right
-    // before polling the driver.
-    poll_fn(|_| link.take_request().map_or(Poll::Pending, Poll::Ready)).await
-}
-
-/// Resolves when a request is waiting, without taking it.
-async fn request_waiting<const P: usize, const Q: usize>(link: &Link<P, Q>) {
-    poll_fn(|_| {
-        if link.has_request() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-}
-
-/// Answers a request and lets the handle's future see the answer (same task: wake it once).
-async fn answer<const P: usize, const Q: usize>(
-    link: &Link<P, Q>,
-    id: u32,
-    result: Result<(), Failure>,
-    state: Option<LinkState>,
-) {
-    link.answer(id, result, state);
-    yield_now().await;
-}
+use crate::link::{Failure, Link};
 
 /// Runs the adapter: see [`Link::driver`].
 pub(crate) async fn run<N, const P: usize, const Q: usize, const RX: usize, const TX: usize>(
@@ -68,15 +38,17 @@ where
     loop {
         let id = match next_connect.take() {
             Some(id) => id,
-            None => match next_request(link).await {
+            None => match link.core.next_request().await {
                 (id, Request::Connect) => id,
                 (id, _) => {
-                    answer(link, id, Err(Failure::NotConnected), Some(LinkState::Down)).await;
+                    link.core
+                        .answer(id, Err(Failure::NotConnected), Some(LinkState::Down))
+                        .await;
                     continue;
                 }
             },
         };
-        if let Ok(mut queue) = link.incoming.try_borrow_mut() {
+        if let Ok(mut queue) = link.core.incoming.try_borrow_mut() {
             queue.clear();
         }
 
@@ -84,7 +56,7 @@ where
         let mut client_id: String<CLIENT_ID_CAPACITY> = String::new();
         let mut username: String<USERNAME_CAPACITY> = String::new();
         let mut password: String<PASSWORD_CAPACITY> = String::new();
-        let keep_alive_secs = match link.data.try_borrow() {
+        let keep_alive_secs = match link.core.data.try_borrow() {
             Ok(data) => {
                 client_id.clone_from(&data.client_id);
                 username.clone_from(&data.username);
@@ -92,7 +64,9 @@ where
                 data.keep_alive_secs
             }
             Err(_) => {
-                answer(link, id, Err(Failure::NotReady), Some(LinkState::Down)).await;
+                link.core
+                    .answer(id, Err(Failure::NotReady), Some(LinkState::Down))
+                    .await;
                 continue;
             }
         };
@@ -101,23 +75,19 @@ where
         let io = match with_deadline(deadline, network.connect(broker)).await {
             Ok(Ok(io)) => io,
             Ok(Err(e)) => {
-                answer(
-                    link,
-                    id,
-                    Err(Failure::Network(e.kind())),
-                    Some(LinkState::Down),
-                )
-                .await;
+                link.core
+                    .answer(id, Err(Failure::Network(e.kind())), Some(LinkState::Down))
+                    .await;
                 continue;
             }
             Err(_) => {
-                answer(
-                    link,
-                    id,
-                    Err(Failure::Timeout("TCP connection")),
-                    Some(LinkState::Down),
-                )
-                .await;
+                link.core
+                    .answer(
+                        id,
+                        Err(Failure::Timeout("TCP connection")),
+                        Some(LinkState::Down),
+                    )
+                    .await;
                 continue;
             }
         };
@@ -134,55 +104,53 @@ where
             Err(e) => Err(e),
         };
         let Ok(config) = config else {
-            answer(
-                link,
-                id,
-                Err(Failure::Options(
-                    "minimq refused the client id or credentials",
-                )),
-                Some(LinkState::Down),
-            )
-            .await;
+            link.core
+                .answer(
+                    id,
+                    Err(Failure::Options(
+                        "minimq refused the client id or credentials",
+                    )),
+                    Some(LinkState::Down),
+                )
+                .await;
             continue;
         };
         let mut session = Session::new(config);
         let mut conn = match with_deadline(deadline, session.connect(io)).await {
             Ok(Ok(conn)) => conn,
             Ok(Err(e)) => {
-                answer(link, id, Err(connect_failure(e)), Some(LinkState::Down)).await;
+                link.core
+                    .answer(id, Err(connect_failure(e)), Some(LinkState::Down))
+                    .await;
                 continue;
             }
             Err(_) => {
-                answer(
-                    link,
-                    id,
-                    Err(Failure::Timeout("CONNACK")),
-                    Some(LinkState::Down),
-                )
-                .await;
+                link.core
+                    .answer(id, Err(Failure::Timeout("CONNACK")), Some(LinkState::Down))
+                    .await;
                 continue;
             }
         };
-        answer(link, id, Ok(()), Some(LinkState::Up)).await;
+        link.core.answer(id, Ok(()), Some(LinkState::Up)).await;
 
         // Serve requests until the connection ends or the handle asks for a new one.
         loop {
-            match select(conn.poll(), request_waiting(link)).await {
+            match select(conn.poll(), link.core.request_waiting()).await {
                 Either::First(Ok(Some(message))) => {
-                    link.push_incoming(message.topic(), message.payload());
+                    link.core.push_incoming(message.topic(), message.payload());
                     yield_now().await;
                 }
                 Either::First(Ok(None)) => {}
                 Either::First(Err(e)) => {
                     if !conn.is_connected() {
-                        link.set_state(LinkState::Lost(lost_reason(&e)));
+                        link.core.set_state(LinkState::Lost(lost_reason(&e)));
                         yield_now().await;
                         break;
                     }
                     // A failure reason for an operation nobody waits for any more (its call was cancelled).
                 }
                 Either::Second(()) => {
-                    let Some((id, request)) = link.take_request() else {
+                    let Some((id, request)) = link.core.take_request() else {
                         continue;
                     };
                     let result = match request {
@@ -196,7 +164,7 @@ where
                                 .disconnect()
                                 .await
                                 .map_err(|e| session_failure(&conn, e));
-                            answer(link, id, result, Some(LinkState::Down)).await;
+                            link.core.answer(id, result, Some(LinkState::Down)).await;
                             break;
                         }
                         Request::Subscribe { at_least_once } => {
@@ -207,10 +175,10 @@ where
                         }
                     };
                     if conn.is_connected() {
-                        answer(link, id, result, None).await;
+                        link.core.answer(id, result, None).await;
                     } else {
                         let result = result.and(Err(Failure::Lost("the connection closed")));
-                        answer(link, id, result, Some(LinkState::Down)).await;
+                        link.core.answer(id, result, Some(LinkState::Down)).await;
                         break;
                     }
                 }
@@ -227,7 +195,7 @@ fn qos(at_least_once: bool) -> QoS {
     }
 }
 
-// The handle writes `link.data` only between requests (after `settle`), so this borrow never meets another.
+// The handle writes `link.core.data` only between requests (after `settle`), so this borrow never meets another.
 #[expect(
     clippy::await_holding_refcell_ref,
     reason = "the request's arguments are read while it is sent"
@@ -238,7 +206,7 @@ async fn subscribe<IO: Io, const P: usize, const Q: usize>(
     at_least_once: bool,
 ) -> Result<(), Failure> {
     let op = {
-        let data = link.data.try_borrow().map_err(|_| Failure::NotReady)?;
+        let data = link.core.data.try_borrow().map_err(|_| Failure::NotReady)?;
         let options = SubscriptionOptions::default().maximum_qos(qos(at_least_once));
         // protocol.md §3.5: one topic filter per SUBSCRIBE.
         let filter = [TopicFilter::new(data.topic.as_str()).options(options)];
@@ -249,7 +217,7 @@ async fn subscribe<IO: Io, const P: usize, const Q: usize>(
     wait_for(conn, link, op, "SUBACK").await
 }
 
-// The handle writes `link.data` only between requests (after `settle`), so this borrow never meets another.
+// The handle writes `link.core.data` only between requests (after `settle`), so this borrow never meets another.
 #[expect(
     clippy::await_holding_refcell_ref,
     reason = "the request's arguments are read while it is sent"
@@ -260,7 +228,7 @@ async fn publish<IO: Io, const P: usize, const Q: usize>(
     at_least_once: bool,
 ) -> Result<(), Failure> {
     let op = {
-        let data = link.data.try_borrow().map_err(|_| Failure::NotReady)?;
+        let data = link.core.data.try_borrow().map_err(|_| Failure::NotReady)?;
         // protocol.md §3.5: never retain (Publication defaults to not retained).
         let publication = Publication::bytes(data.topic.as_str(), data.payload.as_slice())
             .qos(qos(at_least_once));
@@ -295,7 +263,7 @@ async fn wait_for<IO: Io, const P: usize, const Q: usize>(
         let error = match with_deadline(deadline, conn.poll()).await {
             Err(_) => return Err(Failure::Timeout(ack)),
             Ok(Ok(Some(message))) => {
-                link.push_incoming(message.topic(), message.payload());
+                link.core.push_incoming(message.topic(), message.payload());
                 continue;
             }
             Ok(Ok(None)) => continue,

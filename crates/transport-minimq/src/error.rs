@@ -1,5 +1,6 @@
 //! The adapter's error type.
 
+use iot_transport::link::HandleError;
 use iot_transport::{ConnectRefusal, ErrorKind};
 
 use crate::link::Failure;
@@ -113,6 +114,28 @@ impl From<Failure> for Error {
             Failure::Options(what) => Self::Options(what),
             Failure::NotReady => Self::NotReady,
             Failure::NotConnected => Self::NotConnected,
+        }
+    }
+}
+
+impl From<HandleError> for Error {
+    fn from(error: HandleError) -> Self {
+        match error {
+            HandleError::NotReady => Self::NotReady,
+            HandleError::NotConnected => Self::NotConnected,
+            HandleError::Disconnected { reason } => Self::Disconnected { reason },
+            HandleError::Protocol => Self::Protocol,
+            HandleError::InvalidTopic { what } => Self::InvalidTopic { what },
+            HandleError::TooLong {
+                field,
+                len,
+                capacity,
+            } => Self::TooLong {
+                field,
+                len,
+                capacity,
+            },
+            HandleError::PayloadTooLarge { len, limit } => Self::PayloadTooLarge { len, limit },
         }
     }
 }

@@ -2,34 +2,15 @@
 //!
 //! minimq's `Connection` borrows its `Session`, which borrows the packet buffers and the credentials; such a
 //! self-referential group can only live inside an async function's state, the driver. The handle and the driver
-//! run in the same task (the handle polls the driver while a call waits), so plain `RefCell`s suffice; every
-//! borrow is short and never held across an `await` by the handle.
-
-use core::cell::{Cell, RefCell};
+//! share an [`iot_transport::link::LinkCore`] (see that module for how they exchange requests).
 
 use embassy_time::Duration;
-use heapless::{String, Vec};
+use iot_transport::link::{LinkCore, LinkFailure};
 use iot_transport::ConnectRefusal;
 
-use crate::queue::{FrameQueue, PushError};
-
-/// Longest client id minimq accepts.
-pub const CLIENT_ID_CAPACITY: usize = 64;
-/// Longest username: `{clientid};{sdkappid};{connid};{expiry}` is about 75 bytes (protocol.md §3.2).
-pub const USERNAME_CAPACITY: usize = 128;
-/// Longest password: 64 hex digits plus `;hmacsha256` (protocol.md §3.2).
-pub const PASSWORD_CAPACITY: usize = 128;
-/// Longest topic or topic filter: the cloud allows 255 bytes (protocol.md §3.5).
-pub const TOPIC_CAPACITY: usize = 256;
-
-/// What the handle asks the driver to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Request {
-    Connect,
-    Subscribe { at_least_once: bool },
-    Publish { at_least_once: bool },
-    Disconnect,
-}
+pub use iot_transport::link::{
+    CLIENT_ID_CAPACITY, PASSWORD_CAPACITY, TOPIC_CAPACITY, USERNAME_CAPACITY,
+};
 
 /// What went wrong, as the driver reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,38 +28,12 @@ pub(crate) enum Failure {
     NotConnected,
 }
 
-/// Connection state as the handle sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LinkState {
-    /// No connection; calls fail with `NotConnected`.
-    Down,
-    /// Connected.
-    Up,
-    /// The driver lost the connection; the next call reports it once, then the state is `Down`.
-    Lost(&'static str),
-}
+impl LinkFailure for Failure {
+    const NOT_READY: Self = Self::NotReady;
 
-/// A request's arguments, copied in by the handle and read by the driver.
-pub(crate) struct RequestData<const PAYLOAD: usize> {
-    pub(crate) client_id: String<CLIENT_ID_CAPACITY>,
-    pub(crate) username: String<USERNAME_CAPACITY>,
-    pub(crate) password: String<PASSWORD_CAPACITY>,
-    pub(crate) keep_alive_secs: u16,
-    pub(crate) topic: String<TOPIC_CAPACITY>,
-    pub(crate) payload: Vec<u8, PAYLOAD>,
-}
-
-/// The exchange slot and the connection state.
-pub(crate) struct Exchange {
-    /// Identifier of the latest request.
-    pub(crate) last_id: u32,
-    /// A request waiting for the driver to pick it up.
-    pub(crate) posted: Option<(u32, Request)>,
-    /// The request the driver is working on.
-    pub(crate) in_progress: Option<u32>,
-    /// The answer to a request.
-    pub(crate) answer: Option<(u32, Result<(), Failure>)>,
-    pub(crate) state: LinkState,
+    fn is_too_large(&self) -> bool {
+        matches!(self, Self::TooLarge)
+    }
 }
 
 /// Timeouts the driver applies.
@@ -111,10 +66,7 @@ impl Default for Timeouts {
 /// topic, its payload and 4 bytes). Create it once, where it outlives the transport (a `static` through
 /// `static_cell`, or a local in the task that runs the transport).
 pub struct Link<const PAYLOAD: usize, const QUEUE: usize> {
-    pub(crate) exchange: RefCell<Exchange>,
-    pub(crate) data: RefCell<RequestData<PAYLOAD>>,
-    pub(crate) incoming: RefCell<FrameQueue<QUEUE>>,
-    pub(crate) dropped: Cell<u32>,
+    pub(crate) core: LinkCore<Failure, PAYLOAD, QUEUE>,
     pub(crate) timeouts: Timeouts,
 }
 
@@ -127,23 +79,7 @@ impl<const PAYLOAD: usize, const QUEUE: usize> Link<PAYLOAD, QUEUE> {
     /// Empty storage with the given timeouts.
     pub const fn with_timeouts(timeouts: Timeouts) -> Self {
         Self {
-            exchange: RefCell::new(Exchange {
-                last_id: 0,
-                posted: None,
-                in_progress: None,
-                answer: None,
-                state: LinkState::Down,
-            }),
-            data: RefCell::new(RequestData {
-                client_id: String::new(),
-                username: String::new(),
-                password: String::new(),
-                keep_alive_secs: 0,
-                topic: String::new(),
-                payload: Vec::new(),
-            }),
-            incoming: RefCell::new(FrameQueue::new()),
-            dropped: Cell::new(0),
+            core: LinkCore::new(),
             timeouts,
         }
     }
@@ -169,53 +105,7 @@ impl<const PAYLOAD: usize, const QUEUE: usize> Link<PAYLOAD, QUEUE> {
 
     /// Received messages dropped because the queue was full, since creation.
     pub fn dropped_messages(&self) -> u32 {
-        self.dropped.get()
-    }
-
-    /// Queues a received message; counts it as dropped when there is no room.
-    pub(crate) fn push_incoming(&self, topic: &str, payload: &[u8]) {
-        // `receive` copies a message into buffers of TOPIC_CAPACITY and PAYLOAD bytes; larger ones cannot be
-        // handed out whole.
-        let fits = topic.len() <= TOPIC_CAPACITY && payload.len() <= PAYLOAD;
-        let pushed = match self.incoming.try_borrow_mut() {
-            _ if !fits => Err(PushError::TooLarge),
-            Ok(mut queue) => queue.push(topic, payload),
-            Err(_) => Err(PushError::Full),
-        };
-        if pushed.is_err() {
-            self.dropped.set(self.dropped.get().saturating_add(1));
-        }
-    }
-
-    /// Driver side: takes the posted request, if any.
-    pub(crate) fn take_request(&self) -> Option<(u32, Request)> {
-        let mut exchange = self.exchange.try_borrow_mut().ok()?;
-        let (id, request) = exchange.posted.take()?;
-        exchange.in_progress = Some(id);
-        Some((id, request))
-    }
-
-    /// Driver side: whether a request waits (without taking it).
-    pub(crate) fn has_request(&self) -> bool {
-        self.exchange.try_borrow().is_ok_and(|e| e.posted.is_some())
-    }
-
-    /// Driver side: answers request `id` and updates the connection state.
-    pub(crate) fn answer(&self, id: u32, result: Result<(), Failure>, state: Option<LinkState>) {
-        if let Ok(mut exchange) = self.exchange.try_borrow_mut() {
-            exchange.in_progress = None;
-            exchange.answer = Some((id, result));
-            if let Some(state) = state {
-                exchange.state = state;
-            }
-        }
-    }
-
-    /// Driver side: the connection ended without a request in progress.
-    pub(crate) fn set_state(&self, state: LinkState) {
-        if let Ok(mut exchange) = self.exchange.try_borrow_mut() {
-            exchange.state = state;
-        }
+        self.core.dropped_messages()
     }
 }
 

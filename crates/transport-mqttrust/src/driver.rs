@@ -27,9 +27,11 @@ use mqttrust::{
     Config, IpBroker, MqttClient, Publish, QoS, State, Subscribe, SubscribeTopic, Subscription,
 };
 
-use crate::link::{
-    Failure, Link, LinkState, Request, CLIENT_ID_CAPACITY, PASSWORD_CAPACITY, USERNAME_CAPACITY,
+use iot_transport::link::{
+    LinkState, Request, CLIENT_ID_CAPACITY, PASSWORD_CAPACITY, USERNAME_CAPACITY,
 };
+
+use crate::link::{Failure, Link};
 
 /// Subscriptions one connection can hold: mqttrust's `MAX_SUBSCRIBERS` (8 by default).
 pub const MAX_SUBSCRIPTIONS: usize = mqttrust::crate_config::MAX_SUBSCRIBERS;
@@ -132,30 +134,6 @@ impl<C: Write> Write for Tap<'_, C> {
     }
 }
 
-/// Resolves when a request is waiting, without taking it. No waker: the handle posts requests only while it polls
-/// this future's task, right before polling the driver.
-async fn request_waiting<const P: usize, const Q: usize>(link: &Link<P, Q>) {
-    poll_fn(|_| {
-        if link.has_request() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-}
-
-/// Answers a request and lets the handle's future see the answer (same task: wake it once).
-async fn answer<const P: usize, const Q: usize>(
-    link: &Link<P, Q>,
-    id: u32,
-    result: Result<(), Failure>,
-    state: Option<LinkState>,
-) {
-    link.answer(id, result, state);
-    yield_now().await;
-}
-
 /// How a connection's request loop ended.
 enum End {
     /// The handle asked for a new connection (request id).
@@ -179,18 +157,20 @@ where
         let id = match next_connect.take() {
             Some(id) => id,
             None => {
-                request_waiting(link).await;
-                match link.take_request() {
+                link.core.request_waiting().await;
+                match link.core.take_request() {
                     Some((id, Request::Connect)) => id,
                     Some((id, _)) => {
-                        answer(link, id, Err(Failure::NotConnected), Some(LinkState::Down)).await;
+                        link.core
+                            .answer(id, Err(Failure::NotConnected), Some(LinkState::Down))
+                            .await;
                         continue;
                     }
                     None => continue,
                 }
             }
         };
-        if let Ok(mut queue) = link.incoming.try_borrow_mut() {
+        if let Ok(mut queue) = link.core.incoming.try_borrow_mut() {
             queue.clear();
         }
 
@@ -198,7 +178,7 @@ where
         let mut client_id: String<CLIENT_ID_CAPACITY> = String::new();
         let mut username: String<USERNAME_CAPACITY> = String::new();
         let mut password: String<PASSWORD_CAPACITY> = String::new();
-        let keep_alive_secs = match link.data.try_borrow() {
+        let keep_alive_secs = match link.core.data.try_borrow() {
             Ok(data) => {
                 client_id.clone_from(&data.client_id);
                 username.clone_from(&data.username);
@@ -206,20 +186,22 @@ where
                 data.keep_alive_secs
             }
             Err(_) => {
-                answer(link, id, Err(Failure::NotReady), Some(LinkState::Down)).await;
+                link.core
+                    .answer(id, Err(Failure::NotReady), Some(LinkState::Down))
+                    .await;
                 continue;
             }
         };
         let Ok(mqtt_client_id) = client_id.as_str().try_into() else {
-            answer(
-                link,
-                id,
-                Err(Failure::Options(
-                    "client id longer than mqttrust's 64 bytes",
-                )),
-                Some(LinkState::Down),
-            )
-            .await;
+            link.core
+                .answer(
+                    id,
+                    Err(Failure::Options(
+                        "client id longer than mqttrust's 64 bytes",
+                    )),
+                    Some(LinkState::Down),
+                )
+                .await;
             continue;
         };
         let config = Config::builder()
@@ -247,21 +229,27 @@ where
         match end {
             None => {
                 // The stack stopped: the connection failed or was lost.
-                let exchange = link.exchange.try_borrow().map(|e| (e.in_progress, e.state));
+                let exchange = link
+                    .core
+                    .exchange
+                    .try_borrow()
+                    .map(|e| (e.in_progress, e.state));
                 let (in_progress, state) = exchange.unwrap_or((None, LinkState::Down));
                 let lost = LinkState::Lost("the broker closed the connection or stopped answering");
                 if in_progress == Some(id) && report.connack_code() == Some(0) {
                     // Accepted, then closed before the request loop ran: connect succeeded, the loss shows next.
-                    answer(link, id, Ok(()), Some(lost)).await;
+                    link.core.answer(id, Ok(()), Some(lost)).await;
                 } else if let Some(request) = in_progress {
                     let failure = if request == id {
                         connect_failure(&report)
                     } else {
                         Failure::Lost("the connection closed")
                     };
-                    answer(link, request, Err(failure), Some(LinkState::Down)).await;
+                    link.core
+                        .answer(request, Err(failure), Some(LinkState::Down))
+                        .await;
                 } else if state == LinkState::Up {
-                    link.set_state(lost);
+                    link.core.set_state(lost);
                     yield_now().await;
                 }
             }
@@ -271,7 +259,9 @@ where
                     .disconnect(&mut transport)
                     .await
                     .map_err(|_| Failure::Lost("network error"));
-                answer(link, request, result, Some(LinkState::Down)).await;
+                link.core
+                    .answer(request, result, Some(LinkState::Down))
+                    .await;
             }
         }
     }
@@ -299,20 +289,22 @@ async fn serve<'a, 'b, const P: usize, const Q: usize>(
     connect_id: u32,
 ) -> End {
     client.wait_connected().await;
-    answer(link, connect_id, Ok(()), Some(LinkState::Up)).await;
+    link.core
+        .answer(connect_id, Ok(()), Some(LinkState::Up))
+        .await;
 
     let mut subscriptions: heapless::Vec<Subscription<'a, 'b, NoopRawMutex, 1>, MAX_SUBSCRIPTIONS> =
         heapless::Vec::new();
     loop {
         match select(
             next_messages(&mut subscriptions, link),
-            request_waiting(link),
+            link.core.request_waiting(),
         )
         .await
         {
             Either::First(()) => yield_now().await,
             Either::Second(()) => {
-                let Some((id, request)) = link.take_request() else {
+                let Some((id, request)) = link.core.take_request() else {
                     continue;
                 };
                 let result = match request {
@@ -325,7 +317,7 @@ async fn serve<'a, 'b, const P: usize, const Q: usize>(
                         publish(client, link, at_least_once).await
                     }
                 };
-                answer(link, id, result, None).await;
+                link.core.answer(id, result, None).await;
             }
         }
     }
@@ -343,7 +335,8 @@ async fn next_messages<const P: usize, const Q: usize>(
         let mut any = false;
         for subscription in subscriptions.iter_mut() {
             if let Poll::Ready(Some(message)) = Pin::new(subscription).poll_next(cx) {
-                link.push_incoming(message.topic_name(), message.payload());
+                link.core
+                    .push_incoming(message.topic_name(), message.payload());
                 any = true;
             }
         }
@@ -364,7 +357,7 @@ fn qos(at_least_once: bool) -> QoS {
     }
 }
 
-// The handle writes `link.data` only between requests (after `settle`), so this borrow never meets another.
+// The handle writes `link.core.data` only between requests (after `settle`), so this borrow never meets another.
 #[expect(
     clippy::await_holding_refcell_ref,
     reason = "the request's arguments are read while it is sent"
@@ -380,7 +373,7 @@ async fn subscribe<'a, 'b, const P: usize, const Q: usize>(
             "mqttrust holds at most 8 subscriptions per connection",
         ));
     }
-    let data = link.data.try_borrow().map_err(|_| Failure::NotReady)?;
+    let data = link.core.data.try_borrow().map_err(|_| Failure::NotReady)?;
     // protocol.md §3.5: one topic filter per SUBSCRIBE.
     let topics = [SubscribeTopic::builder()
         .topic_path(data.topic.as_str())
@@ -409,7 +402,7 @@ async fn publish<const P: usize, const Q: usize>(
     link: &Link<P, Q>,
     at_least_once: bool,
 ) -> Result<(), Failure> {
-    let data = link.data.try_borrow().map_err(|_| Failure::NotReady)?;
+    let data = link.core.data.try_borrow().map_err(|_| Failure::NotReady)?;
     // protocol.md §3.5: never retain.
     let publish = Publish::builder()
         .topic_name(data.topic.as_str())

@@ -4,7 +4,6 @@
 mod driver;
 mod error;
 mod link;
-mod queue;
 #[cfg(feature = "tokio")]
 mod tokio;
 mod transport;

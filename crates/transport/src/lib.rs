@@ -15,6 +15,11 @@
 
 use core::fmt;
 
+#[cfg(feature = "link")]
+pub mod link;
+#[cfg(feature = "link")]
+pub mod queue;
+
 /// Largest payload a publish may carry, in bytes (protocol.md §3.5, §11.4).
 pub const MAX_PAYLOAD_LEN: usize = 16 * 1024;
 

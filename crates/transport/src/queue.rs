@@ -1,5 +1,5 @@
 //! A fixed-size FIFO of received messages, so PUBLISH packets that arrive while a call waits for its SUBACK or
-//! PUBACK are kept for `receive` in arrival order (iot-transport's contract).
+//! PUBACK are kept for `receive` in arrival order (the [`Transport`](crate::Transport) contract).
 //!
 //! Each frame is `topic length (u16 LE) | payload length (u16 LE) | topic | payload` in a byte ring; payloads are
 //! at most 16 KB (protocol.md §3.5) and topics at most 255 bytes, so two bytes per length suffice.
@@ -7,11 +7,11 @@
 use heapless::Deque;
 
 /// Bytes of framing per message.
-pub(crate) const FRAME_OVERHEAD: usize = 4;
+pub const FRAME_OVERHEAD: usize = 4;
 
 /// Why a message could not be queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PushError {
+pub enum PushError {
     /// Not enough free space now.
     Full,
     /// Larger than the whole queue or than a length field.
@@ -19,28 +19,30 @@ pub(crate) enum PushError {
 }
 
 /// Message FIFO over `N` bytes.
-pub(crate) struct FrameQueue<const N: usize> {
+pub struct FrameQueue<const N: usize> {
     bytes: Deque<u8, N>,
 }
 
 impl<const N: usize> FrameQueue<N> {
-    pub(crate) const fn new() -> Self {
+    /// An empty queue.
+    pub const fn new() -> Self {
         Self {
             bytes: Deque::new(),
         }
     }
 
-    #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
+    /// Whether no message is queued.
+    pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
 
-    pub(crate) fn clear(&mut self) {
+    /// Drops every queued message.
+    pub fn clear(&mut self) {
         self.bytes.clear();
     }
 
     /// Appends one message, or leaves the queue unchanged.
-    pub(crate) fn push(&mut self, topic: &str, payload: &[u8]) -> Result<(), PushError> {
+    pub fn push(&mut self, topic: &str, payload: &[u8]) -> Result<(), PushError> {
         let (Ok(topic_len), Ok(payload_len)) =
             (u16::try_from(topic.len()), u16::try_from(payload.len()))
         else {
@@ -70,7 +72,7 @@ impl<const N: usize> FrameQueue<N> {
 
     /// Removes the oldest message, writing it into `topic` and `payload`. Returns false when the queue is empty.
     /// A message larger than the destination buffers is cut short (the caller sizes them to the queue's limits).
-    pub(crate) fn pop_into<const T: usize, const P: usize>(
+    pub fn pop_into<const T: usize, const P: usize>(
         &mut self,
         topic: &mut heapless::Vec<u8, T>,
         payload: &mut heapless::Vec<u8, P>,
@@ -97,6 +99,12 @@ impl<const N: usize> FrameQueue<N> {
             }
         }
         true
+    }
+}
+
+impl<const N: usize> Default for FrameQueue<N> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
