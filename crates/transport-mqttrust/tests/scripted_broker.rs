@@ -12,14 +12,6 @@ use iot_transport_mqttrust::{Link, MqttrustTransport, Timeouts, TokioTcp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const OPTIONS: ConnectOptions<'static> = ConnectOptions {
-    client_id: "PRODUCT001dev1",
-    username: "device",
-    password: "secret",
-    keep_alive_secs: 30,
-    clean_session: true,
-};
-
 const TIMEOUTS: Timeouts = Timeouts {
     connect: EmbassyDuration::from_secs(2),
     ack: EmbassyDuration::from_millis(300),
@@ -31,21 +23,6 @@ macro_rules! transport {
         let driver = core::pin::pin!(link.driver::<_, 1024, 1024>(&TokioTcp, $broker));
         let mut $mqtt = MqttrustTransport::new(&link, driver);
     };
-}
-
-async fn read_packet(stream: &mut TcpStream) -> (u8, Vec<u8>) {
-    let header = stream.read_u8().await.expect("packet header");
-    let mut len = 0usize;
-    for shift in 0..4 {
-        let byte = stream.read_u8().await.expect("remaining length");
-        len |= usize::from(byte & 0x7f) << (7 * shift);
-        if byte & 0x80 == 0 {
-            break;
-        }
-    }
-    let mut body = vec![0; len];
-    stream.read_exact(&mut body).await.expect("packet body");
-    (header, body)
 }
 
 /// Accepts one connection, checks the CONNECT and answers it with `reason`, then runs `script`.
@@ -81,12 +58,6 @@ fn subscription(body: &[u8]) -> ([u8; 2], String) {
         "exactly one filter per SUBSCRIBE"
     );
     ([body[0], body[1]], filter)
-}
-
-/// QoS 1 PUBLISH body: topic, packet id, payload. Returns the packet id.
-fn publish_id(body: &[u8]) -> [u8; 2] {
-    let len = usize::from(u16::from_be_bytes([body[0], body[1]]));
-    [body[2 + len], body[3 + len]]
 }
 
 #[tokio::test]
@@ -150,29 +121,6 @@ async fn refuse_subscriptions(stream: &mut TcpStream, count: usize) -> (u8, Vec<
         stream.write_all(&[0x90, 0x03, hi, lo, 0x80]).await.unwrap();
     }
     read_packet(stream).await
-}
-
-#[tokio::test]
-async fn a_missing_suback_or_puback_times_out() {
-    let (address, task) = broker(0, |mut stream| async move {
-        assert_eq!(read_packet(&mut stream).await.0, 0x82);
-        assert_eq!(
-            read_packet(&mut stream).await.0,
-            0x32,
-            "QoS 1 PUBLISH, retain off"
-        );
-        // Answers neither; waits for the DISCONNECT.
-        assert_eq!(read_packet(&mut stream).await.0, 0xe0);
-    })
-    .await;
-    transport!(mqtt, address);
-    mqtt.connect(&OPTIONS).await.unwrap();
-    let err = mqtt.subscribe("a/b", QoS::AtLeastOnce).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    let err = mqtt.publish("t", b"x", QoS::AtLeastOnce).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    mqtt.disconnect().await.unwrap();
-    task.await.unwrap();
 }
 
 #[tokio::test]
@@ -243,75 +191,16 @@ async fn a_call_after_a_cancelled_publish_gets_its_own_answer() {
     task.await.unwrap();
 }
 
-#[tokio::test]
-async fn a_broker_hanging_up_is_disconnected_then_not_connected() {
-    let (address, task) = broker(0, |stream| async move { drop(stream) }).await;
-    transport!(mqtt, address);
-    mqtt.connect(&OPTIONS).await.unwrap();
-    task.await.unwrap();
-    let err = tokio::time::timeout(Duration::from_secs(3), mqtt.receive())
-        .await
-        .unwrap()
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Disconnected, "{err}");
-    assert_eq!(
-        mqtt.publish("t", b"x", QoS::AtMostOnce)
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::NotConnected
-    );
-}
+// The tests and helpers shared with the other embedded-nal-async adapter.
+include!("../../transport/testing/nal_scripted_broker.rs");
 
 #[tokio::test]
-async fn calls_before_connect_and_bad_arguments_fail_cleanly() {
+async fn a_zero_keep_alive_is_refused_before_connecting() {
     transport!(mqtt, "127.0.0.1:1".parse().unwrap());
-    assert_eq!(
-        mqtt.subscribe("a", QoS::AtMostOnce)
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::NotConnected
-    );
-    assert_eq!(
-        mqtt.publish("a", b"", QoS::AtMostOnce)
-            .await
-            .unwrap_err()
-            .kind(),
-        ErrorKind::NotConnected
-    );
-    assert_eq!(
-        mqtt.receive().await.unwrap_err().kind(),
-        ErrorKind::NotConnected
-    );
-    assert!(mqtt.disconnect().await.is_ok());
-    // The link was built with PAYLOAD = 256.
-    let err = mqtt
-        .publish("a", &[0; 257], QoS::AtMostOnce)
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::PayloadTooLarge);
     let no_keep_alive = ConnectOptions {
         keep_alive_secs: 0,
         ..OPTIONS
     };
     let err = mqtt.connect(&no_keep_alive).await.unwrap_err();
     assert!(err.to_string().contains("keep-alive"), "{err}");
-    let persistent = ConnectOptions {
-        clean_session: false,
-        ..OPTIONS
-    };
-    assert_eq!(
-        mqtt.connect(&persistent).await.unwrap_err().kind(),
-        ErrorKind::Other
-    );
-    let long = "x".repeat(200);
-    let err = mqtt
-        .connect(&ConnectOptions {
-            username: &long,
-            ..OPTIONS
-        })
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("user name"), "{err}");
 }
