@@ -88,7 +88,7 @@ impl<const PAYLOAD: usize, const QUEUE: usize> Link<PAYLOAD, QUEUE> {
     /// [`MinimqTransport::new`](crate::MinimqTransport::new).
     ///
     /// It opens TCP connections to `broker` through `network` (any embedded-nal-async stack: embassy-net, or
-    /// [`TokioTcp`](crate::TokioTcp) on a host; a TLS stack that implements `TcpConnect` works the same way) and
+    /// `TokioTcp` (feature `tokio`) on a host; a TLS stack that implements `TcpConnect` works the same way) and
     /// owns minimq's packet buffers: `RX` bytes hold one incoming packet (minimq announces it as the MQTT 5
     /// Maximum Packet Size, so the broker drops larger messages instead of sending them), `TX` bytes hold the
     /// CONNECT and unacknowledged QoS 1 packets. For 16 KB payloads use at least `PAYLOAD + 300` for both.

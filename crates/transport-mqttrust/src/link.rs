@@ -89,7 +89,7 @@ impl<const PAYLOAD: usize, const QUEUE: usize> Link<PAYLOAD, QUEUE> {
     /// to [`MqttrustTransport::new`](crate::MqttrustTransport::new).
     ///
     /// It opens TCP connections to `broker` through `network` (any embedded-nal-async stack: embassy-net, or
-    /// [`TokioTcp`](crate::TokioTcp) on a host; a TLS stack that implements `TcpConnect` works the same way) and
+    /// `TokioTcp` (feature `tokio`) on a host; a TLS stack that implements `TcpConnect` works the same way) and
     /// owns mqttrust's `State`: `TX` bytes queue outgoing packets (the largest PUBLISH must fit), `RX` bytes hold
     /// received PUBLISH packets until the handle copies them out (one must fit; mqttrust discards, without PUBACK,
     /// what does not). For 16 KB payloads use at least `PAYLOAD + 300` for both.
