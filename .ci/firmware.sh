@@ -11,12 +11,14 @@
 #           SDK share = flash(with sdk) − flash(without sdk), against the 24 KiB goal on thumbv6m.
 #           Fails if the thumbv6m share grows past FIRMWARE_SDK_CEILING bytes (default 150 KiB,
 #           a regression guard a little above the measured figure; docs/firmware.md).
-#   fmt     cargo fmt --check in each example.
+#   fmt     cargo fmt --check in each example and in crates/embassy-node.
 #   clippy  clippy -D warnings in each example for its target and feature sets (the Pico W variant
-#           against empty placeholder firmware files: it checks the code, it is not a usable image).
+#           against empty placeholder firmware files: it checks the code, it is not a usable image), and
+#           in crates/embassy-node (the examples' shared node) for both targets with its logger.
 #
-# Each example is a standalone crate: cargo runs from inside its directory, so that it reads the
-# example's `.cargo/config.toml` (target, linker script, runner) and uses its own Cargo.lock.
+# Each example, and crates/embassy-node, is a standalone crate (excluded from the root workspace):
+# cargo runs from inside its directory, so that it reads the example's `.cargo/config.toml` (target,
+# linker script, runner) and uses its own Cargo.lock.
 # Not built here: the Pico W image (needs the CYW43439 firmware files) and the classic ESP32 /
 # ESP32-S3 (Xtensa, needs the espup toolchain); docs/firmware.md has the steps.
 set -euo pipefail
@@ -124,7 +126,7 @@ build_all() {
 }
 
 fmt_all() {
-    for dir in examples/rp2040-node examples/esp32c3-node; do
+    for dir in examples/rp2040-node examples/esp32c3-node crates/embassy-node; do
         step "fmt: $dir"
         (cd "$dir" && cargo fmt --check)
     done
@@ -153,6 +155,14 @@ clippy_all() {
             cargo clippy --release --no-default-features --features sdk,esp32c6 \
                 --target riscv32imac-unknown-none-elf -- -D warnings
         fi
+    )
+    step "clippy: embassy-node (thumbv6m-none-eabi with defmt, riscv32imc-unknown-none-elf with log)"
+    (
+        cd crates/embassy-node
+        cargo clippy --target thumbv6m-none-eabi --features defmt -- -D warnings
+        cargo clippy --target thumbv6m-none-eabi --features defmt,sdk,wifi -- -D warnings
+        cargo clippy --target riscv32imc-unknown-none-elf --features log -- -D warnings
+        cargo clippy --target riscv32imc-unknown-none-elf --features log,sdk,wifi -- -D warnings
     )
 }
 

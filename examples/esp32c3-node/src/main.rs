@@ -2,7 +2,8 @@
 //!
 //! This crate is only the board's wiring: pins, the ADC, Wi-Fi and the network stack, the clock, the RNG and the
 //! credentials. The node itself — connecting, reporting, controls, actions, alarms, reconnecting — is the
-//! `iot-runtime` crate, the same code that runs on Linux and the RP2040.
+//! `iot-runtime` crate, the same code that runs on Linux and the RP2040, run over embassy-net by `iot-embassy-node`
+//! (which also holds the build-time credentials, `iot_embassy_node::config`).
 //!
 //! Build, flash and wiring: docs/firmware.md.
 #![no_std]
@@ -12,10 +13,7 @@ mod analog;
 mod board;
 #[cfg(not(feature = "sdk"))]
 mod bringup;
-mod config;
 mod net;
-#[cfg(feature = "sdk")]
-mod node;
 
 #[cfg(all(feature = "esp32c3", feature = "esp32c6"))]
 compile_error!(
@@ -30,6 +28,7 @@ use esp_hal::clock::CpuClock;
 use esp_hal::gpio::{Level, Output, OutputConfig};
 use esp_hal::rng::Rng;
 use esp_hal::timer::timg::TimerGroup;
+use iot_embassy_node::config;
 use {esp_alloc as _, esp_backtrace as _};
 
 // The application descriptor the second-stage boot loader checks.
@@ -83,7 +82,16 @@ async fn main(spawner: Spawner) -> ! {
     let alarm = Output::new(peripherals.GPIO6, Level::Low, OutputConfig::default());
 
     #[cfg(feature = "sdk")]
-    node::run(stack, sensors, alarm, rng).await;
+    iot_embassy_node::run_node(
+        stack,
+        sensors,
+        iot_embassy_node::AlarmPin(alarm),
+        rng,
+        iot_embassy_node::Settings {
+            firmware_version: env!("CARGO_PKG_VERSION"),
+        },
+    )
+    .await;
     #[cfg(not(feature = "sdk"))]
     {
         let _ = (alarm, rng);

@@ -2,7 +2,8 @@
 //!
 //! This crate is only the board's wiring: pins, the ADC, the network stack, the clock, the RNG and the
 //! credentials. The node itself — connecting, reporting, controls, actions, alarms, reconnecting — is the
-//! `iot-runtime` crate, the same code that runs on Linux and the ESP32-C3.
+//! `iot-runtime` crate, the same code that runs on Linux and the ESP32-C3, run over embassy-net by `iot-embassy-node`
+//! (which also holds the build-time credentials, `iot_embassy_node::config`).
 //!
 //! Network: a W5500 Ethernet controller (W5500-EVB-Pico, default feature `w5500`) or the Pico W's CYW43439 (`pico-w`).
 //! Sensors: a DHT11 and four MQ gas sensors through an ADS1115 (or three on the on-chip ADC, `onchip-adc`).
@@ -14,13 +15,10 @@ mod analog;
 mod board;
 #[cfg(not(feature = "sdk"))]
 mod bringup;
-mod config;
 #[cfg(feature = "pico-w")]
 mod net_cyw43;
 #[cfg(feature = "w5500")]
 mod net_w5500;
-#[cfg(feature = "sdk")]
-mod node;
 
 #[cfg(all(feature = "w5500", feature = "pico-w"))]
 compile_error!(
@@ -37,6 +35,7 @@ use embassy_rp::gpio::{Level, Output};
 use embassy_rp::peripherals::FLASH;
 use embassy_rp::Peri;
 use embassy_time::{Instant, Timer};
+use iot_embassy_node::config;
 use {defmt_rtt as _, panic_probe as _};
 
 /// Sockets of the IP stack: DHCP, DNS, the MQTT connection and one spare.
@@ -141,7 +140,16 @@ async fn main(spawner: Spawner) {
     let alarm = Output::new(p.PIN_15, Level::Low);
 
     #[cfg(feature = "sdk")]
-    node::run(stack, sensors, alarm, rng).await;
+    iot_embassy_node::run_node(
+        stack,
+        sensors,
+        iot_embassy_node::AlarmPin(alarm),
+        rng,
+        iot_embassy_node::Settings {
+            firmware_version: env!("CARGO_PKG_VERSION"),
+        },
+    )
+    .await;
     #[cfg(not(feature = "sdk"))]
     {
         let _ = (alarm, rng);

@@ -1,5 +1,5 @@
 //! Writes a minified copy of the thing model (`models/env-monitor.json` without the whitespace between tokens:
-//! about 2.4 KB less flash) for the node.
+//! about 2.4 KB less flash) for `run_node`.
 
 use std::{env, fs, path::PathBuf};
 

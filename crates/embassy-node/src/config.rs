@@ -1,4 +1,4 @@
-//! Build-time settings: the device's credentials, the broker and (Pico W) the Wi-Fi network.
+//! Build-time settings: the device's credentials, the broker and (feature `wifi`) the Wi-Fi network.
 //!
 //! They come from environment variables when the firmware is built, so nothing secret is ever committed:
 //!
@@ -9,7 +9,7 @@
 //! | `IOT_DEVICE_PSK` | yes | the device's key (base64, as the console shows it) |
 //! | `IOT_BROKER_HOST` | no | broker host name or IPv4 address (default `{IOT_PRODUCT_ID}.iotcloud.tencentdevices.com`, protocol.md §2) |
 //! | `IOT_BROKER_PORT` | no | broker TCP port (default 1883: key devices use plain TCP, protocol.md §2) |
-//! | `WIFI_SSID`, `WIFI_PASSWORD` | with `pico-w` | the Wi-Fi network to join |
+//! | `WIFI_SSID`, `WIFI_PASSWORD` | with `wifi` | the Wi-Fi network to join (an empty password: an open network) |
 //!
 //! A missing required variable is a compile error that names it. The values are checked again at boot by the
 //! runtime; the PSK is never logged.
@@ -27,7 +27,6 @@ pub const DEVICE_NAME: &str = env!(
 );
 
 /// The device's key, base64. Never logged.
-#[cfg_attr(not(feature = "sdk"), allow(dead_code))]
 pub const DEVICE_PSK: &str = env!(
     "IOT_DEVICE_PSK",
     "set IOT_DEVICE_PSK to the device key (base64) from the IoT Explorer console when building (see docs/firmware.md)"
@@ -52,17 +51,17 @@ pub const BROKER_PORT: u16 = match option_env!("IOT_BROKER_PORT") {
 };
 
 /// The Wi-Fi network's name.
-#[cfg(feature = "pico-w")]
+#[cfg(feature = "wifi")]
 pub const WIFI_SSID: &str = env!(
     "WIFI_SSID",
-    "set WIFI_SSID to the Wi-Fi network's name when building with the pico-w feature"
+    "set WIFI_SSID to the Wi-Fi network's name when building with the wifi feature"
 );
 
 /// The Wi-Fi network's password (empty for an open network). Never logged.
-#[cfg(feature = "pico-w")]
+#[cfg(feature = "wifi")]
 pub const WIFI_PASSWORD: &str = env!(
     "WIFI_PASSWORD",
-    "set WIFI_PASSWORD to the Wi-Fi password (empty for an open network) when building with the pico-w feature"
+    "set WIFI_PASSWORD to the Wi-Fi password (empty for an open network) when building with the wifi feature"
 );
 
 /// Parses a decimal port at compile time; a bad value stops the build.
