@@ -127,6 +127,59 @@ impl<'a> Value<'a> {
         Ok(Self::from_validated(text.get(start..end).unwrap_or("null")))
     }
 
+    /// Like [`Value::parse`], and when the value is an object, hands each of its members to `member` as it is
+    /// validated, in order (duplicates included). A caller that needs a few top-level members this way reads the
+    /// text once instead of validating it and then walking it again.
+    ///
+    /// `member` may be called for the leading members of a text that then fails validation; its results are
+    /// only meaningful when this returns `Ok`.
+    ///
+    /// ```
+    /// use iot_core::json::Value;
+    ///
+    /// let mut method = None;
+    /// let doc = Value::parse_visiting(br#"{"method":"control","params":{}}"#, |key, value| {
+    ///     if key.raw() == "method" {
+    ///         method = value.as_str();
+    ///     }
+    /// })
+    /// .unwrap();
+    /// assert!(doc.as_object().is_some());
+    /// assert_eq!(method.unwrap().raw(), "control");
+    /// ```
+    ///
+    /// # Errors
+    /// [`JsonError`] says what is wrong and where.
+    pub fn parse_visiting(
+        text: &'a [u8],
+        mut member: impl FnMut(Str<'a>, Self),
+    ) -> Result<Self, JsonError> {
+        let text = core::str::from_utf8(text).map_err(|e| JsonError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        let bytes = text.as_bytes();
+        let mut v = Validator { bytes, pos: 0 };
+        v.skip_ws();
+        let start = v.pos;
+        if v.peek() == Some(b'{') {
+            v.object(1, &mut |key: Span, value: Span| {
+                let (Some(key), Some(value)) = (text.get(key.0..key.1), text.get(value.0..value.1))
+                else {
+                    return;
+                };
+                member(Str { quoted: key }, Self::from_validated(value));
+            })?;
+        } else {
+            v.value(0)?;
+        }
+        let end = v.pos;
+        v.skip_ws();
+        if v.pos != bytes.len() {
+            return Err(JsonError::TrailingData { offset: v.pos });
+        }
+        Ok(Self::from_validated(text.get(start..end).unwrap_or("null")))
+    }
+
     /// Builds a view over text that [`Validator`] accepted, trimmed to exactly one value.
     #[inline]
     fn from_validated(text: &'a str) -> Self {
@@ -525,6 +578,9 @@ pub struct Object<'a> {
 }
 
 impl<'a> Object<'a> {
+    /// `{}`.
+    pub const EMPTY: Object<'static> = Object { raw: "{}" };
+
     /// The object's text, braces included.
     #[inline]
     pub fn raw(&self) -> &'a str {
@@ -577,14 +633,11 @@ pub struct ObjectIter<'a> {
 impl<'a> Iterator for ObjectIter<'a> {
     type Item = (Str<'a>, Value<'a>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let w = &mut self.walker;
         w.skip_ws();
-        let key = w.take_value()?;
-        let key = match Value::from_validated(key) {
-            Value::String(s) => s,
-            _ => return w.stop(),
-        };
+        let key = w.take_string()?;
         w.skip_ws();
         if !w.eat(b':') {
             return w.stop();
@@ -716,6 +769,21 @@ impl<'a> Walker<'a> {
         None
     }
 
+    /// Takes the string starting at the current position (an object's key).
+    #[inline]
+    fn take_string(&mut self) -> Option<Str<'a>> {
+        let start = self.pos;
+        let bytes = self.text.as_bytes().get(..self.end)?;
+        if bytes.get(start) != Some(&b'"') {
+            return self.stop();
+        }
+        let end = skip_string(bytes, start + 1)?;
+        self.pos = end;
+        Some(Str {
+            quoted: self.text.get(start..end)?,
+        })
+    }
+
     /// Takes the text of the value starting at the current position.
     #[inline]
     fn take_value(&mut self) -> Option<&'a str> {
@@ -734,13 +802,18 @@ fn skip_validated(bytes: &[u8], start: usize, limit: usize) -> Option<usize> {
     match *bytes.get(start)? {
         b'"' => skip_string(bytes, start + 1),
         b'{' | b'[' => skip_container(bytes, start),
+        b't' | b'n' => Some(start + 4).filter(|&end| end <= limit),
+        b'f' => Some(start + 5).filter(|&end| end <= limit),
         _ => {
-            let rest = bytes.get(start..)?;
-            let n = rest
-                .iter()
-                .position(|&b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                .unwrap_or(rest.len());
-            (n > 0).then_some(start + n)
+            // A number: it runs to the next delimiter (or the end).
+            let mut i = start + 1;
+            while let Some(&b) = bytes.get(i) {
+                if NUMBER_END[usize::from(b)] {
+                    break;
+                }
+                i += 1;
+            }
+            Some(i)
         }
     }
 }
@@ -749,6 +822,16 @@ fn skip_validated(bytes: &[u8], start: usize, limit: usize) -> Option<usize> {
 #[inline]
 fn skip_string(bytes: &[u8], mut i: usize) -> Option<usize> {
     loop {
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let stops = string_stops(u64::from_le_bytes(word));
+            if stops != 0 {
+                i += (stops.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
         let rest = bytes.get(i..)?;
         i += rest.iter().position(|&b| b == b'"' || b == b'\\')?;
         if *bytes.get(i)? == b'"' {
@@ -789,6 +872,50 @@ fn skip_container(bytes: &[u8], start: usize) -> Option<usize> {
     }
     None
 }
+
+/// Bytes that end a run of plain string content: the closing quote, a backslash, and control characters.
+static STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// Flags (bit 7 of each byte) the bytes of `word` that are a quote, a backslash or a control character — SWAR: the
+/// high bit of `(x - 0x01) & !x` survives only for a zero byte `x`. A borrow can flag a byte just above a real hit,
+/// never below one, so the lowest flag (first byte, as `word` is loaded little-endian) is always exact.
+#[inline(always)]
+fn string_stops(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    // Bytes below 0x20: subtracting 0x20 borrows into the high bit only for them (bytes ≥ 0x80 are masked by `!word`).
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    zero_byte(quote) | zero_byte(backslash) | control
+}
+
+/// Bytes that can follow a number in valid JSON.
+static NUMBER_END: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b',' as usize] = true;
+    table[b'}' as usize] = true;
+    table[b']' as usize] = true;
+    table[b' ' as usize] = true;
+    table[b'\t' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    table
+};
+
+/// Byte offsets `start..end` of a validated token.
+type Span = (usize, usize);
 
 /// The one-pass validator behind [`Value::parse`]. Recursion is bounded by [`MAX_DEPTH`].
 struct Validator<'a> {
@@ -835,7 +962,7 @@ impl Validator<'_> {
     fn value(&mut self, depth: usize) -> Result<(), JsonError> {
         match self.peek() {
             None => Err(self.end()),
-            Some(b'{') => self.object(depth + 1),
+            Some(b'{') => self.object(depth + 1, &mut |_: Span, _: Span| {}),
             Some(b'[') => self.array(depth + 1),
             Some(b'"') => self.string(),
             Some(b't') => self.literal(b"true"),
@@ -853,7 +980,13 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn object(&mut self, depth: usize) -> Result<(), JsonError> {
+    /// Validates an object, telling `member` where each member's key (quotes included) and value lie.
+    #[inline]
+    fn object(
+        &mut self,
+        depth: usize,
+        member: &mut impl FnMut(Span, Span),
+    ) -> Result<(), JsonError> {
         if depth > MAX_DEPTH {
             return Err(JsonError::TooDeep { offset: self.pos });
         }
@@ -868,11 +1001,15 @@ impl Validator<'_> {
             if self.peek() != Some(b'"') {
                 return Err(self.unexpected());
             }
+            let key_start = self.pos;
             self.string()?;
+            let key = (key_start, self.pos);
             self.skip_ws();
             self.expect_byte(b':')?;
             self.skip_ws();
+            let value_start = self.pos;
             self.value(depth)?;
+            member(key, (value_start, self.pos));
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -911,49 +1048,65 @@ impl Validator<'_> {
     }
 
     fn string(&mut self) -> Result<(), JsonError> {
-        self.pos += 1; // opening quote
+        let bytes = self.bytes;
+        let mut i = self.pos + 1; // past the opening quote
         loop {
-            // Plain bytes in one sweep; stop at the quote, a backslash, or a control character.
-            let rest = self.bytes.get(self.pos..).unwrap_or(&[]);
-            let Some(n) = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            else {
-                self.pos += rest.len();
-                return Err(self.end());
-            };
-            self.pos += n;
-            match self.peek() {
+            // Plain bytes eight at a time while they last, then one at a time through a table.
+            while let Some(chunk) = bytes.get(i..i + 8) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                let stops = string_stops(u64::from_le_bytes(word));
+                if stops != 0 {
+                    // The lowest flag is always a real stop byte.
+                    i += (stops.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
+            while let Some(&b) = bytes.get(i) {
+                if STRING_STOP[usize::from(b)] {
+                    break;
+                }
+                i += 1;
+            }
+            self.pos = i;
+            match bytes.get(i) {
                 None => return Err(self.end()),
                 Some(b'"') => {
-                    self.pos += 1;
+                    self.pos = i + 1;
                     return Ok(());
                 }
                 Some(b'\\') => {
-                    let at = self.pos;
-                    self.pos += 1;
-                    match self.peek() {
-                        None => return Err(self.end()),
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                            self.pos += 1
-                        }
-                        Some(b'u') => {
-                            self.pos += 1;
-                            for _ in 0..4 {
-                                match self.peek() {
-                                    Some(h) if h.is_ascii_hexdigit() => self.pos += 1,
-                                    None => return Err(self.end()),
-                                    Some(_) => return Err(JsonError::InvalidEscape { offset: at }),
-                                }
-                            }
-                        }
-                        Some(_) => return Err(JsonError::InvalidEscape { offset: at }),
-                    }
+                    self.escape()?;
+                    i = self.pos;
                 }
                 // RFC 8259 §7: control characters must be escaped.
                 Some(_) => return Err(self.unexpected()),
             }
         }
+    }
+
+    /// Checks the escape at the current backslash and moves past it.
+    #[cold]
+    fn escape(&mut self) -> Result<(), JsonError> {
+        let at = self.pos;
+        self.pos += 1;
+        match self.peek() {
+            None => return Err(self.end()),
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 1,
+            Some(b'u') => {
+                self.pos += 1;
+                for _ in 0..4 {
+                    match self.peek() {
+                        Some(h) if h.is_ascii_hexdigit() => self.pos += 1,
+                        None => return Err(self.end()),
+                        Some(_) => return Err(JsonError::InvalidEscape { offset: at }),
+                    }
+                }
+            }
+            Some(_) => return Err(JsonError::InvalidEscape { offset: at }),
+        }
+        Ok(())
     }
 
     fn digits(&mut self) -> usize {

@@ -113,9 +113,10 @@ impl<'a> Down<'a> {
 /// wrong type gives [`CodecError::MissingField`], [`CodecError::WrongType`] or [`CodecError::InvalidField`]. An
 /// unknown method is not an error: it gives [`Down::Unknown`].
 pub fn decode(payload: &[u8]) -> Result<Down<'_>, CodecError> {
-    let object = parse_object(payload)?;
-    // One pass collects what the data-template views need; `$sys`/`$ota` messages are read again (they are rare).
-    let f = Fields::collect(object);
+    // Validation collects what the data-template views need in the same pass; `$sys`/`$ota` messages are read
+    // again (they are rare).
+    let mut f = Fields::empty(Object::EMPTY);
+    let object = f.parse_into(payload)?;
     if let Some(method) = f.method {
         let known = with_plain(string(method, "method")?, Method::parse);
         return Ok(match known {
@@ -263,9 +264,34 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    /// Collects the members.
+    /// Validates `payload` (size, UTF-8, grammar, an object) and collects the members in the same pass.
+    /// Filled in place: the struct is large enough that returning it costs a copy.
+    #[inline]
+    fn parse_into(&mut self, payload: &'a [u8]) -> Result<Object<'a>, CodecError> {
+        if payload.len() > MAX_PAYLOAD_LEN {
+            return Err(CodecError::PayloadTooLarge {
+                len: payload.len(),
+                max: MAX_PAYLOAD_LEN,
+            });
+        }
+        let object = Value::parse_visiting(payload, |key, value| self.take(key, value))?
+            .as_object()
+            .ok_or(CodecError::NotAnObject)?;
+        self.object = object;
+        Ok(object)
+    }
+
+    /// Collects the members of an already validated object.
     fn collect(object: Object<'a>) -> Self {
-        let mut f = Self {
+        let mut f = Self::empty(object);
+        for (key, value) in object {
+            f.take(key, value);
+        }
+        f
+    }
+
+    fn empty(object: Object<'a>) -> Self {
+        Self {
             object,
             method: None,
             kind: None,
@@ -277,26 +303,28 @@ impl<'a> Fields<'a> {
             params: None,
             timestamp: None,
             action_id: None,
-        };
-        for (key, value) in object {
-            let slot = match with_plain(key, field_name) {
-                Some(Field::Method) => &mut f.method,
-                Some(Field::Type) => &mut f.kind,
-                Some(Field::ClientToken) => &mut f.client_token,
-                Some(Field::Code) => &mut f.code,
-                Some(Field::Status) => &mut f.status,
-                Some(Field::Version) => &mut f.version,
-                Some(Field::Data) => &mut f.data,
-                Some(Field::Params) => &mut f.params,
-                Some(Field::Timestamp) => &mut f.timestamp,
-                Some(Field::ActionId) => &mut f.action_id,
-                _ => continue,
-            };
-            if slot.is_none() {
-                *slot = Some(value);
-            }
         }
-        f
+    }
+
+    /// Keeps `value` if `key` is a member the views read and was not seen before.
+    #[inline(always)]
+    fn take(&mut self, key: Str<'a>, value: Value<'a>) {
+        let slot = match with_plain(key, field_name) {
+            Some(Field::Method) => &mut self.method,
+            Some(Field::Type) => &mut self.kind,
+            Some(Field::ClientToken) => &mut self.client_token,
+            Some(Field::Code) => &mut self.code,
+            Some(Field::Status) => &mut self.status,
+            Some(Field::Version) => &mut self.version,
+            Some(Field::Data) => &mut self.data,
+            Some(Field::Params) => &mut self.params,
+            Some(Field::Timestamp) => &mut self.timestamp,
+            Some(Field::ActionId) => &mut self.action_id,
+            _ => return,
+        };
+        if slot.is_none() {
+            *slot = Some(value);
+        }
     }
 
     /// The method, which must be one of `expected`.
