@@ -1052,23 +1052,26 @@ impl Validator<'_> {
         let mut i = self.pos + 1; // past the opening quote
         loop {
             // Plain bytes eight at a time while they last, then one at a time through a table.
-            while let Some(chunk) = bytes.get(i..i + 8) {
+            i = loop {
+                let Some(chunk) = bytes.get(i..i + 8) else {
+                    // The last few bytes of the text.
+                    while let Some(&b) = bytes.get(i) {
+                        if STRING_STOP[usize::from(b)] {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    break i;
+                };
                 let mut word = [0u8; 8];
                 word.copy_from_slice(chunk);
                 let stops = string_stops(u64::from_le_bytes(word));
                 if stops != 0 {
                     // The lowest flag is always a real stop byte.
-                    i += (stops.trailing_zeros() / 8) as usize;
-                    break;
+                    break i + (stops.trailing_zeros() / 8) as usize;
                 }
                 i += 8;
-            }
-            while let Some(&b) = bytes.get(i) {
-                if STRING_STOP[usize::from(b)] {
-                    break;
-                }
-                i += 1;
-            }
+            };
             self.pos = i;
             match bytes.get(i) {
                 None => return Err(self.end()),
