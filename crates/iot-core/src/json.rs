@@ -376,7 +376,7 @@ impl<'a> Number<'a> {
 
     /// The value as `f64` (large integers lose precision; overflow gives infinity, which is returned as `None`).
     pub fn as_f64(&self) -> Option<f64> {
-        self.raw.parse::<f64>().ok().filter(|f| f.is_finite())
+        crate::float::parse_f64(self.raw)
     }
 }
 
@@ -808,7 +808,7 @@ fn skip_validated(bytes: &[u8], start: usize, limit: usize) -> Option<usize> {
             // A number: it runs to the next delimiter (or the end).
             let mut i = start + 1;
             while let Some(&b) = bytes.get(i) {
-                if NUMBER_END[usize::from(b)] {
+                if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
                     break;
                 }
                 i += 1;
@@ -873,19 +873,6 @@ fn skip_container(bytes: &[u8], start: usize) -> Option<usize> {
     None
 }
 
-/// Bytes that end a run of plain string content: the closing quote, a backslash, and control characters.
-static STRING_STOP: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = true;
-        b += 1;
-    }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
-};
-
 /// Flags (bit 7 of each byte) the bytes of `word` that are a quote, a backslash or a control character — SWAR: the
 /// high bit of `(x - 0x01) & !x` survives only for a zero byte `x`. A borrow can flag a byte just above a real hit,
 /// never below one, so the lowest flag (first byte, as `word` is loaded little-endian) is always exact.
@@ -900,19 +887,6 @@ fn string_stops(word: u64) -> u64 {
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
     zero_byte(quote) | zero_byte(backslash) | control
 }
-
-/// Bytes that can follow a number in valid JSON.
-static NUMBER_END: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b',' as usize] = true;
-    table[b'}' as usize] = true;
-    table[b']' as usize] = true;
-    table[b' ' as usize] = true;
-    table[b'\t' as usize] = true;
-    table[b'\n' as usize] = true;
-    table[b'\r' as usize] = true;
-    table
-};
 
 /// Byte offsets `start..end` of a validated token.
 type Span = (usize, usize);
@@ -1056,7 +1030,7 @@ impl Validator<'_> {
                 let Some(chunk) = bytes.get(i..i + 8) else {
                     // The last few bytes of the text.
                     while let Some(&b) = bytes.get(i) {
-                        if STRING_STOP[usize::from(b)] {
+                        if b == b'"' || b == b'\\' || b < 0x20 {
                             break;
                         }
                         i += 1;

@@ -13,6 +13,7 @@ extern crate std;
 // This mod MUST go first, so that the others see its macros.
 #[macro_use]
 mod fmt;
+mod float;
 
 pub mod codec;
 pub mod credentials;

@@ -436,11 +436,7 @@ fn limit(def: Object<'_>, key: &str) -> Result<Option<f64>, ()> {
             if text.is_empty() {
                 Ok(None)
             } else {
-                text.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .map(Some)
-                    .ok_or(())
+                crate::float::parse_f64(text).map(Some).ok_or(())
             }
         }
         Some(_) => Err(()),

@@ -51,11 +51,40 @@ fn lower_params(members: &[(String, P)]) -> &'static [Param<'static>] {
     )
 }
 
-/// Whether the decoded value is the one encoded, exactly (floats bit for bit).
+/// Bit for bit; with `compact-floats`, the feature's contract instead: bit for bit where its fast path applies
+/// (up to 15 significant digits, decimal exponent within ±22), within 4 units in the last place elsewhere.
+fn same_f64(got: f64, expected: f64) -> bool {
+    if cfg!(feature = "compact-floats") {
+        let text = format!("{expected:e}");
+        let digits = text
+            .split('e')
+            .next()
+            .unwrap_or("")
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .count();
+        let exp: i32 = text
+            .split('e')
+            .nth(1)
+            .and_then(|e| e.parse().ok())
+            .unwrap_or(i32::MAX);
+        let fast = digits <= 15 && (-22..=22).contains(&(exp + 1 - digits as i32));
+        if fast {
+            got.to_bits() == expected.to_bits()
+        } else {
+            got.to_bits().abs_diff(expected.to_bits()) <= 4
+                || (got - expected).abs() <= 4.0 * 4.9e-324
+        }
+    } else {
+        got.to_bits() == expected.to_bits()
+    }
+}
+
+/// Whether the decoded value is the one encoded, exactly (floats bit for bit, see [`same_f64`]).
 fn same(expected: &P, got: ParamView<'_>) -> bool {
     match expected {
         P::Int(v) | P::Enum(v) => got.as_i64() == Some(*v),
-        P::Float(v) => got.as_f64().map(f64::to_bits) == Some(v.to_bits()),
+        P::Float(v) => got.as_f64().is_some_and(|g| same_f64(g, *v)),
         P::Float32(v) => got.raw().parse::<f32>().map(f32::to_bits) == Ok(v.to_bits()),
         P::Bool(v) => got.as_bool() == Some(*v) && got.as_i64() == Some(i64::from(*v)),
         P::Str(s) | P::StrEnum(s) => got.as_str().is_some_and(|g| {
