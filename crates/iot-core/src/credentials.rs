@@ -42,6 +42,7 @@ use core::str::FromStr;
 use base64ct::{Base64, Encoding as _};
 use heapless::String;
 use hmac::{Hmac, KeyInit, Mac};
+#[cfg(feature = "hmac-sha1")]
 use sha1::Sha1;
 use sha2::Sha256;
 use zeroize::Zeroize;
@@ -251,6 +252,12 @@ pub enum CredentialsError {
     /// A sign method other than `hmacsha256` or `hmacsha1` was named.
     #[error("unknown sign method; use hmacsha256 or hmacsha1")]
     UnknownSignMethod,
+    /// `hmacsha1` was named, but this build of iot-core leaves HMAC-SHA1 out (its `hmac-sha1` feature, on by
+    /// default, is off).
+    #[error(
+        "hmacsha1 is not built in; sign with hmacsha256, or enable iot-core's `hmac-sha1` feature"
+    )]
+    Sha1NotBuilt,
     /// A password is not `{hex hmac};{method}` with the right number of hex digits.
     #[error(
         "password is not of the form <hex hmac>;hmacsha256 (64 hex digits) or <hex hmac>;hmacsha1 \
@@ -282,7 +289,9 @@ pub enum SignMethod {
     /// HMAC-SHA256, suffix `hmacsha256`: the project default (protocol.md §11.2).
     #[default]
     HmacSha256,
-    /// HMAC-SHA1, suffix `hmacsha1`: what the official C and Python SDKs send.
+    /// HMAC-SHA1, suffix `hmacsha1`: what the official C and Python SDKs send. Needs the `hmac-sha1` feature (on
+    /// by default; firmware that only signs with SHA-256 leaves it out to save about 2.6 KB of flash).
+    #[cfg(feature = "hmac-sha1")]
     HmacSha1,
 }
 
@@ -291,13 +300,15 @@ impl SignMethod {
     ///
     /// ```
     /// use iot_core::credentials::SignMethod;
-    /// assert_eq!(SignMethod::HmacSha1.as_str(), "hmacsha1");
+    /// assert_eq!(SignMethod::HmacSha256.as_str(), "hmacsha256");
+    /// # #[cfg(feature = "hmac-sha1")]
     /// assert_eq!("hmacsha1".parse::<SignMethod>(), Ok(SignMethod::HmacSha1));
     /// ```
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::HmacSha256 => "hmacsha256",
+            #[cfg(feature = "hmac-sha1")]
             Self::HmacSha1 => "hmacsha1",
         }
     }
@@ -305,12 +316,13 @@ impl SignMethod {
     /// Length of the HMAC in bytes: 32 for SHA-256, 20 for SHA-1.
     ///
     /// ```
-    /// assert_eq!(iot_core::credentials::SignMethod::HmacSha1.mac_len(), 20);
+    /// assert_eq!(iot_core::credentials::SignMethod::HmacSha256.mac_len(), 32);
     /// ```
     #[must_use]
     pub const fn mac_len(self) -> usize {
         match self {
             Self::HmacSha256 => 32,
+            #[cfg(feature = "hmac-sha1")]
             Self::HmacSha1 => 20,
         }
     }
@@ -325,11 +337,15 @@ impl fmt::Display for SignMethod {
 impl FromStr for SignMethod {
     type Err = CredentialsError;
 
-    /// Parses the exact lowercase suffixes `hmacsha256` and `hmacsha1`.
+    /// Parses the exact lowercase suffixes `hmacsha256` and `hmacsha1` ([`CredentialsError::Sha1NotBuilt`] for
+    /// the latter without the `hmac-sha1` feature).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "hmacsha256" => Ok(Self::HmacSha256),
+            #[cfg(feature = "hmac-sha1")]
             "hmacsha1" => Ok(Self::HmacSha1),
+            #[cfg(not(feature = "hmac-sha1"))]
+            "hmacsha1" => Err(CredentialsError::Sha1NotBuilt),
             _ => Err(CredentialsError::UnknownSignMethod),
         }
     }
@@ -717,8 +733,10 @@ impl Psk {
     /// ```
     /// use iot_core::credentials::{Psk, SignMethod};
     /// let psk = Psk::from_bytes(b"0123456789123456")?;
+    /// # #[cfg(feature = "hmac-sha1")] {
     /// let mac = psk.hmac(SignMethod::HmacSha1, b"Here is a test for hmac-sha1!");
     /// assert_eq!(mac.to_string(), "614b650ffefff7862c1bc7fdd9de4e472a8184c4");
+    /// # }
     /// # Ok::<(), iot_core::credentials::CredentialsError>(())
     /// ```
     #[must_use]
@@ -733,6 +751,7 @@ impl Psk {
                 mac.update(message);
                 copy_prefix(&mut out.bytes, &mac.finalize().into_bytes());
             }
+            #[cfg(feature = "hmac-sha1")]
             SignMethod::HmacSha1 => {
                 let mut mac = Hmac::<Sha1>::new(&self.key_block());
                 mac.update(message);
@@ -750,6 +769,7 @@ impl Psk {
                 m.update(message);
                 m.verify_slice(mac).is_ok()
             }
+            #[cfg(feature = "hmac-sha1")]
             SignMethod::HmacSha1 => {
                 let mut m = Hmac::<Sha1>::new(&self.key_block());
                 m.update(message);
@@ -877,9 +897,9 @@ impl fmt::Debug for MacOutput {
 /// ```
 /// use iot_core::credentials::{ConnId, Expiry, SdkAppId, SignMethod, SignOptions};
 /// let options = SignOptions::new(ConnId::new("Xy7Qp")?, Expiry::Never)
-///     .with_method(SignMethod::HmacSha1)
+///     .with_method(SignMethod::HmacSha256)
 ///     .with_sdk_app_id(SdkAppId::OFFICIAL_SDK);
-/// assert_eq!(options.method, SignMethod::HmacSha1);
+/// assert_eq!(options.method, SignMethod::HmacSha256);
 /// # Ok::<(), iot_core::credentials::CredentialsError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -1061,12 +1081,14 @@ impl<'a> DeviceIdentity<'a> {
     /// ```
     /// use iot_core::credentials::{ConnId, DeviceIdentity, Expiry, SdkAppId, SignMethod, SignOptions};
     /// let device = DeviceIdentity::new("CS0SLTKSYA", "dev1", "IyXmUW5sU/q1vnb5yzTkeQ==")?;
+    /// # #[cfg(feature = "hmac-sha1")] {
     /// let options = SignOptions::new(ConnId::new("Xy7Qp")?, Expiry::Never)
     ///     .with_method(SignMethod::HmacSha1)
     ///     .with_sdk_app_id(SdkAppId::OFFICIAL_SDK);
     /// let creds = device.sign(&options)?;
     /// assert_eq!(creds.username(), "CS0SLTKSYAdev1;21010406;Xy7Qp;2147483647");
     /// assert_eq!(creds.password(), "ca0c851caae3b5684649e361961c8aee1937b967;hmacsha1");
+    /// # }
     /// # Ok::<(), iot_core::credentials::CredentialsError>(())
     /// ```
     pub fn sign(&self, options: &SignOptions) -> Result<MqttCredentials, CredentialsError> {
@@ -1319,8 +1341,8 @@ fn parse_decimal(s: &str, field: Field) -> Result<u64, CredentialsError> {
 ///
 /// # Errors
 ///
-/// [`CredentialsError::UnknownSignMethod`], [`CredentialsError::PasswordMalformed`] or
-/// [`CredentialsError::PasswordMismatch`].
+/// [`CredentialsError::UnknownSignMethod`] (or [`CredentialsError::Sha1NotBuilt`] for `hmacsha1` without the
+/// `hmac-sha1` feature), [`CredentialsError::PasswordMalformed`] or [`CredentialsError::PasswordMismatch`].
 ///
 /// ```
 /// use iot_core::credentials::{verify_password, CredentialsError, Psk, SignMethod};
