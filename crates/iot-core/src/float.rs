@@ -18,47 +18,9 @@ pub(crate) fn parse_f64(text: &str) -> Option<f64> {
     }
     #[cfg(not(feature = "compact-floats"))]
     {
-        if !is_decimal(text) {
-            return None;
-        }
+        // `core` accepts exactly this grammar too, plus `inf`, `infinity` and `nan`, which the filter drops.
         text.parse::<f64>().ok().filter(|f| f.is_finite())
     }
-}
-
-/// Whether `text` has the shape [`parse_f64`] accepts (so both parsers refuse the same texts, `inf` included).
-#[cfg_attr(feature = "compact-floats", allow(dead_code))]
-fn is_decimal(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
-    let int = b
-        .get(i..)
-        .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
-    i += int;
-    let mut frac = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        frac = b
-            .get(i..)
-            .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
-        i += frac;
-    }
-    if int + frac == 0 {
-        return false;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let exp = b
-            .get(i..)
-            .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
-        if exp == 0 {
-            return false;
-        }
-        i += exp;
-    }
-    i == b.len()
 }
 
 /// Powers of ten that `f64` holds exactly.
@@ -258,6 +220,29 @@ mod tests {
             assert!(ulps(back, v) <= 1, "{text}");
             let short = f64::from(i) / 10.0;
             assert_eq!(parse_compact(&format!("{short}")), Some(short));
+        }
+    }
+
+    #[test]
+    fn accepts_the_same_texts_as_core() {
+        // Every string of up to five symbols over the grammar's alphabet (and some strays).
+        let alphabet = b"01.9+-eEinf x";
+        let mut text = std::vec::Vec::new();
+        for len in 1..=5u32 {
+            for mut n in 0..(alphabet.len() as u64).pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(alphabet[(n % alphabet.len() as u64) as usize]);
+                    n /= alphabet.len() as u64;
+                }
+                let text = core::str::from_utf8(&text).unwrap();
+                let core = text.parse::<f64>().ok().filter(|f| f.is_finite());
+                assert_eq!(parse_compact(text).is_some(), core.is_some(), "{text:?}");
+                if let (Some(ours), Some(core)) = (parse_compact(text), core) {
+                    // Exponents up to 99 here: beyond ±22 the contract is 4 ulps.
+                    assert!(ulps(ours, core) <= 4, "{text:?}");
+                }
+            }
         }
     }
 

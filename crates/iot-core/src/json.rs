@@ -114,17 +114,7 @@ impl<'a> Value<'a> {
     /// # Errors
     /// [`JsonError`] says what is wrong and where.
     pub fn parse_str(text: &'a str) -> Result<Self, JsonError> {
-        let bytes = text.as_bytes();
-        let mut v = Validator { bytes, pos: 0 };
-        v.skip_ws();
-        let start = v.pos;
-        v.value(0)?;
-        let end = v.pos;
-        v.skip_ws();
-        if v.pos != bytes.len() {
-            return Err(JsonError::TrailingData { offset: v.pos });
-        }
-        Ok(Self::from_validated(text.get(start..end).unwrap_or("null")))
+        Self::validate(text, |_, _| {})
     }
 
     /// Like [`Value::parse`], and when the value is an object, hands each of its members to `member` as it is
@@ -152,11 +142,17 @@ impl<'a> Value<'a> {
     /// [`JsonError`] says what is wrong and where.
     pub fn parse_visiting(
         text: &'a [u8],
-        mut member: impl FnMut(Str<'a>, Self),
+        member: impl FnMut(Str<'a>, Self),
     ) -> Result<Self, JsonError> {
         let text = core::str::from_utf8(text).map_err(|e| JsonError::InvalidUtf8 {
             offset: e.valid_up_to(),
         })?;
+        Self::validate(text, member)
+    }
+
+    /// [`Value::parse_str`], telling `member` about the top-level members of an object.
+    #[inline]
+    fn validate(text: &'a str, mut member: impl FnMut(Str<'a>, Self)) -> Result<Self, JsonError> {
         let bytes = text.as_bytes();
         let mut v = Validator { bytes, pos: 0 };
         v.skip_ws();
@@ -822,24 +818,37 @@ fn skip_validated(bytes: &[u8], start: usize, limit: usize) -> Option<usize> {
 #[inline]
 fn skip_string(bytes: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        while let Some(chunk) = bytes.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let stops = string_stops(u64::from_le_bytes(word));
-            if stops != 0 {
-                i += (stops.trailing_zeros() / 8) as usize;
-                break;
-            }
-            i += 8;
-        }
-        let rest = bytes.get(i..)?;
-        i += rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        i = find_string_stop(bytes, i);
         if *bytes.get(i)? == b'"' {
             return Some(i + 1);
         }
-        // A backslash: the next byte is escaped (for `\uXXXX` the hex digits are plain bytes anyway).
+        // A backslash (validated strings hold no control bytes): the next byte is escaped (for `\uXXXX` the hex
+        // digits are plain bytes anyway).
         i += 2;
     }
+}
+
+/// The index of the first quote, backslash or control byte at or after `i` (`bytes.len()` if none): eight bytes
+/// at a time while they last, then one at a time.
+#[inline(always)]
+fn find_string_stop(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let stops = string_stops(u64::from_le_bytes(word));
+        if stops != 0 {
+            // The lowest flag is always a real stop byte.
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// From a validated container's opening bracket, the index just past its closing bracket.
@@ -1025,27 +1034,7 @@ impl Validator<'_> {
         let bytes = self.bytes;
         let mut i = self.pos + 1; // past the opening quote
         loop {
-            // Plain bytes eight at a time while they last, then one at a time through a table.
-            i = loop {
-                let Some(chunk) = bytes.get(i..i + 8) else {
-                    // The last few bytes of the text.
-                    while let Some(&b) = bytes.get(i) {
-                        if b == b'"' || b == b'\\' || b < 0x20 {
-                            break;
-                        }
-                        i += 1;
-                    }
-                    break i;
-                };
-                let mut word = [0u8; 8];
-                word.copy_from_slice(chunk);
-                let stops = string_stops(u64::from_le_bytes(word));
-                if stops != 0 {
-                    // The lowest flag is always a real stop byte.
-                    break i + (stops.trailing_zeros() / 8) as usize;
-                }
-                i += 8;
-            };
+            i = find_string_stop(bytes, i);
             self.pos = i;
             match bytes.get(i) {
                 None => return Err(self.end()),
