@@ -1385,6 +1385,39 @@ mod tests {
     }
 
     #[test]
+    fn visiting_sees_what_iterating_sees() {
+        extern crate std;
+        use std::vec::Vec;
+        let texts: [&[u8]; 5] = [
+            br#" { "a" : [1, {"b":"}]"}, "x\"y"] , "c":{} , "d" : [ ], "a": null, "e\u0041": -1.5e3 } "#,
+            br#"{}"#,
+            br#"[{"not":"top-level"}]"#,
+            br#""text""#,
+            br#"{"method":"control","clientToken":"t","params":{"x":{"y":[true,false]}}}"#,
+        ];
+        for text in texts {
+            let mut seen = Vec::new();
+            let v = Value::parse_visiting(text, |k, v| seen.push((k, v))).unwrap();
+            assert_eq!(v, Value::parse(text).unwrap());
+            let iterated: Vec<_> = v
+                .as_object()
+                .map(|o| o.iter().collect())
+                .unwrap_or_default();
+            assert_eq!(seen, iterated, "{}", core::str::from_utf8(text).unwrap());
+        }
+        // Errors are those of `parse`, wherever the text breaks.
+        for text in [
+            &br#"{"a":1,"b":}"#[..],
+            br#"{"a":1} x"#,
+            b"{\"a\":\"\xff\"}",
+            br#"{"a":[1,]}"#,
+        ] {
+            assert_eq!(Value::parse_visiting(text, |_, _| {}), Value::parse(text));
+            assert!(Value::parse(text).is_err());
+        }
+    }
+
+    #[test]
     fn unescapes_strings() {
         let v = parse(r#""a\n\t\"\\\/\u00e9\ud83d\ude00\ud800x""#).unwrap();
         let s = v.as_str().unwrap();
