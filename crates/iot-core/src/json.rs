@@ -114,7 +114,7 @@ impl<'a> Value<'a> {
     /// # Errors
     /// [`JsonError`] says what is wrong and where.
     pub fn parse_str(text: &'a str) -> Result<Self, JsonError> {
-        Self::validate(text, |_, _| {})
+        Self::validate(text, |v| v.value(0))
     }
 
     /// Like [`Value::parse`], and when the value is an object, hands each of its members to `member` as it is
@@ -147,27 +147,41 @@ impl<'a> Value<'a> {
         let text = core::str::from_utf8(text).map_err(|e| JsonError::InvalidUtf8 {
             offset: e.valid_up_to(),
         })?;
-        Self::validate(text, member)
+        Self::validate_visiting(text, member)
     }
 
     /// [`Value::parse_str`], telling `member` about the top-level members of an object.
     #[inline]
-    fn validate(text: &'a str, mut member: impl FnMut(Str<'a>, Self)) -> Result<Self, JsonError> {
-        let bytes = text.as_bytes();
-        let mut v = Validator { bytes, pos: 0 };
-        v.skip_ws();
-        let start = v.pos;
-        if v.peek() == Some(b'{') {
+    fn validate_visiting(
+        text: &'a str,
+        mut member: impl FnMut(Str<'a>, Self),
+    ) -> Result<Self, JsonError> {
+        Self::validate(text, |v| {
+            if v.peek() != Some(b'{') {
+                return v.value(0);
+            }
             v.object(1, &mut |key: Span, value: Span| {
                 let (Some(key), Some(value)) = (text.get(key.0..key.1), text.get(value.0..value.1))
                 else {
                     return;
                 };
                 member(Str { quoted: key }, Self::from_validated(value));
-            })?;
-        } else {
-            v.value(0)?;
-        }
+            })
+        })
+    }
+
+    /// Validates `text` as one value surrounded by optional white space, the value itself by `value` (plain
+    /// [`Validator::value`] for [`Value::parse_str`], so that it compiles to no extra copy of the validator).
+    #[inline]
+    fn validate(
+        text: &'a str,
+        value: impl FnOnce(&mut Validator<'a>) -> Result<(), JsonError>,
+    ) -> Result<Self, JsonError> {
+        let bytes = text.as_bytes();
+        let mut v = Validator { bytes, pos: 0 };
+        v.skip_ws();
+        let start = v.pos;
+        value(&mut v)?;
         let end = v.pos;
         v.skip_ws();
         if v.pos != bytes.len() {
@@ -830,7 +844,7 @@ fn skip_string(bytes: &[u8], mut i: usize) -> Option<usize> {
 
 /// The index of the first quote, backslash or control byte at or after `i` (`bytes.len()` if none): eight bytes
 /// at a time while they last, then one at a time.
-#[inline(always)]
+#[inline]
 fn find_string_stop(bytes: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = bytes.get(i..i + 8) {
         let mut word = [0u8; 8];
