@@ -173,15 +173,22 @@ fn type_name(name: &str) -> Option<TypeName> {
 
 /// Checks size, UTF-8 and grammar, and that the payload is an object.
 fn parse_object(payload: &[u8]) -> Result<Object<'_>, CodecError> {
+    check_size(payload)?;
+    Value::parse(payload)?
+        .as_object()
+        .ok_or(CodecError::NotAnObject)
+}
+
+/// A payload longer than the protocol allows is refused before it is read (protocol.md §3.5).
+#[inline]
+fn check_size(payload: &[u8]) -> Result<(), CodecError> {
     if payload.len() > MAX_PAYLOAD_LEN {
         return Err(CodecError::PayloadTooLarge {
             len: payload.len(),
             max: MAX_PAYLOAD_LEN,
         });
     }
-    Value::parse(payload)?
-        .as_object()
-        .ok_or(CodecError::NotAnObject)
+    Ok(())
 }
 
 /// Calls `f` with the unescaped text of a short string (keys, method and type names). Strings that need more than
@@ -268,12 +275,7 @@ impl<'a> Fields<'a> {
     /// Filled in place: the struct is large enough that returning it costs a copy.
     #[inline]
     fn parse_into(&mut self, payload: &'a [u8]) -> Result<Object<'a>, CodecError> {
-        if payload.len() > MAX_PAYLOAD_LEN {
-            return Err(CodecError::PayloadTooLarge {
-                len: payload.len(),
-                max: MAX_PAYLOAD_LEN,
-            });
-        }
+        check_size(payload)?;
         let object = Value::parse_visiting(payload, |key, value| self.take(key, value))?
             .as_object()
             .ok_or(CodecError::NotAnObject)?;
