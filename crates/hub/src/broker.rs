@@ -200,6 +200,7 @@ impl Broker {
                     typ,
                     Box::new(Hooks {
                         service: service.clone(),
+                        scx: self.scx.clone(),
                     }),
                 )
                 .await;
@@ -219,6 +220,45 @@ impl Broker {
 
 struct Hooks {
     service: Arc<Service>,
+    scx: ServerContext,
+}
+
+/// How often [`settle_previous_session`] tries to take over the previous session before leaving it to rmqtt.
+const SETTLE_ATTEMPTS: u32 = 50;
+
+/// Pause between two of those tries.
+const SETTLE_PAUSE: Duration = Duration::from_millis(10);
+
+/// Ends the previous connection of an authenticated clean-session CONNECT before rmqtt's handshake does.
+///
+/// A second login kicks the first (protocol.md §3.5). rmqtt kicks by messaging the old session and waiting for
+/// its answer; when the old connection is itself closing at that moment (a device that drops its socket and
+/// logs in again at once, which is what a reconnecting device does), the message is never read and rmqtt refuses
+/// the new login with CONNACK 3 "server unavailable". The platform accepts such a login, so the hub kicks here,
+/// retrying until the old session has answered or is gone, and rmqtt then finds no session to kick.
+///
+/// Only clean sessions are settled here: a persistent session's queued messages pass to the new connection
+/// through rmqtt's own kick, which this must not pre-empt.
+async fn settle_previous_session(scx: &ServerContext, id: &Id) {
+    for _ in 0..SETTLE_ATTEMPTS {
+        let entry = scx.extends.shared().await.entry(id.clone());
+        if !entry.exist() {
+            return;
+        }
+        // Another CONNECT with this client id holds the entry: its handshake decides, as in rmqtt.
+        let Ok(mut locked) = entry.try_lock().await else {
+            return;
+        };
+        match locked.kick(true, true, false).await {
+            Ok(_) => return,
+            Err(e) => log::debug!(
+                "{:?}: previous session still closing ({e}); retrying",
+                id.client_id
+            ),
+        }
+        drop(locked);
+        tokio::time::sleep(SETTLE_PAUSE).await;
+    }
 }
 
 fn connection_key(id: &Id) -> ConnectionKey {
@@ -242,6 +282,9 @@ impl Handler for Hooks {
                 let result = match self.service.authenticate(&request).await {
                     Ok(device) => {
                         log::info!("{device} authenticated from {:?}", info.ipaddress());
+                        if info.clean_start() {
+                            settle_previous_session(&self.scx, info.id()).await;
+                        }
                         AuthResult::Allow(false, None)
                     }
                     Err(refusal) => {

@@ -174,6 +174,30 @@ async fn a_second_login_kicks_the_first_connection() {
 }
 
 #[tokio::test]
+async fn a_device_that_drops_and_logs_in_again_at_once_is_accepted() {
+    // A reconnecting device closes its socket and sends CONNECT straight away, while the hub may still be ending
+    // the old session; the platform accepts that login, so the hub must too, every time.
+    let hub = hub().await;
+    let creds = good("dev1", PSK);
+    let mut device = Device::connect(hub.mqtt_addr(), "dev1", &creds)
+        .await
+        .expect("first login");
+    for attempt in 1..=30 {
+        drop(device);
+        device = match Device::connect(hub.mqtt_addr(), "dev1", &creds).await {
+            Ok(d) => d,
+            Err(e) => panic!("login {attempt} right after a disconnect was refused: {e:?}"),
+        };
+    }
+    device.subscribe_own().await;
+    let reply = device
+        .property(json!({"method":"report","params":{"MQ7":3}}))
+        .await;
+    assert_eq!(reply["code"], 0);
+    hub.shutdown().await;
+}
+
+#[tokio::test]
 async fn keepalive_above_900_seconds_is_refused() {
     let hub = hub().await;
     let creds = good("dev1", PSK);
