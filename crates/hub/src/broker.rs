@@ -237,8 +237,9 @@ const SETTLE_PAUSE: Duration = Duration::from_millis(10);
 /// the new login with CONNACK 3 "server unavailable". The platform accepts such a login, so the hub kicks here,
 /// retrying until the old session has answered or is gone, and rmqtt then finds no session to kick.
 ///
-/// Only clean sessions are settled here: a persistent session's queued messages pass to the new connection
-/// through rmqtt's own kick, which this must not pre-empt.
+/// Only clean sessions race: a closing clean session drops its message queue, kick included, while a persistent
+/// one goes on reading it in rmqtt's offline loop and answers. Persistent sessions are left to rmqtt's own kick,
+/// which also hands their queued messages to the new connection and must not be pre-empted.
 async fn settle_previous_session(scx: &ServerContext, id: &Id) {
     for _ in 0..SETTLE_ATTEMPTS {
         let entry = scx.extends.shared().await.entry(id.clone());
