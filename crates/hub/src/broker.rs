@@ -24,7 +24,9 @@ use rmqtt::context::ServerContext;
 use rmqtt::hook::{Handler, HookResult, Parameter, ReturnType, Type};
 use rmqtt::net::Builder;
 use rmqtt::session::SessionState;
-use rmqtt::types::{AuthResult, From, Id, Publish, PublishAclResult, SubscribeAclResult};
+use rmqtt::types::{
+    AuthResult, ConnectInfo, From, Id, Publish, PublishAclResult, SubscribeAclResult,
+};
 
 use crate::acl::{classify_publish, may_subscribe, DeviceId, UpTopic};
 use crate::auth::{ConnectRequest, RefusalCode};
@@ -229,21 +231,26 @@ const SETTLE_ATTEMPTS: u32 = 50;
 /// Pause between two of those tries.
 const SETTLE_PAUSE: Duration = Duration::from_millis(10);
 
-/// Ends the previous connection of an authenticated clean-session CONNECT before rmqtt's handshake does.
+/// Ends the previous connection of an authenticated CONNECT before rmqtt's handshake does, when nothing of the
+/// previous session is to be kept.
 ///
 /// A second login kicks the first (protocol.md §3.5). rmqtt kicks by messaging the old session and waiting for
-/// its answer; when the old connection is itself closing at that moment (a device that drops its socket and
-/// logs in again at once, which is what a reconnecting device does), the message is never read and rmqtt refuses
-/// the new login with CONNACK 3 "server unavailable". The platform accepts such a login, so the hub kicks here,
-/// retrying until the old session has answered or is gone, and rmqtt then finds no session to kick.
+/// its answer. A closing clean session drops its message queue, kick included, so when the old connection is
+/// itself closing at that moment (a device that drops its socket and logs in again at once, which is what a
+/// reconnecting device does) the answer never comes and rmqtt refuses the new login with CONNACK 3 "server
+/// unavailable". The platform accepts such a login, so the hub kicks here, retrying until the old session has
+/// answered or is gone, and rmqtt then finds no session to kick.
 ///
-/// Only clean sessions race: a closing clean session drops its message queue, kick included, while a persistent
-/// one goes on reading it in rmqtt's offline loop and answers. Persistent sessions are left to rmqtt's own kick,
-/// which also hands their queued messages to the new connection and must not be pre-empted.
-async fn settle_previous_session(scx: &ServerContext, id: &Id) {
+/// That is done when the new CONNECT starts clean or the old session was clean: either way nothing carries over.
+/// A persistent session taken over by a persistent CONNECT is left to rmqtt, whose kick hands its queued messages
+/// to the new connection; such a session reads the kick in rmqtt's offline loop and always answers.
+async fn settle_previous_session(scx: &ServerContext, id: &Id, clean_start: bool) {
     for _ in 0..SETTLE_ATTEMPTS {
         let entry = scx.extends.shared().await.entry(id.clone());
         if !entry.exist() {
+            return;
+        }
+        if !clean_start && !ends_with_connection(entry.session()).await {
             return;
         }
         // Another CONNECT with this client id holds the entry: its handshake decides, as in rmqtt.
@@ -259,6 +266,18 @@ async fn settle_previous_session(scx: &ServerContext, id: &Id) {
         }
         drop(locked);
         tokio::time::sleep(SETTLE_PAUSE).await;
+    }
+}
+
+/// Whether `session` ends with its connection: an MQTT 3.1.1 clean session. An MQTT 5 session's life depends on
+/// its expiry interval, which the hub does not see here, so it counts as persistent.
+async fn ends_with_connection(session: Option<rmqtt::session::Session>) -> bool {
+    let Some(session) = session else {
+        return true;
+    };
+    match session.connect_info().await.as_deref() {
+        Ok(ConnectInfo::V3(_, connect)) => connect.clean_session,
+        _ => false,
     }
 }
 
@@ -283,9 +302,7 @@ impl Handler for Hooks {
                 let result = match self.service.authenticate(&request).await {
                     Ok(device) => {
                         log::info!("{device} authenticated from {:?}", info.ipaddress());
-                        if info.clean_start() {
-                            settle_previous_session(&self.scx, info.id()).await;
-                        }
+                        settle_previous_session(&self.scx, info.id(), info.clean_start()).await;
                         AuthResult::Allow(false, None)
                     }
                     Err(refusal) => {

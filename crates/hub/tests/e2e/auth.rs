@@ -176,17 +176,21 @@ async fn a_second_login_kicks_the_first_connection() {
 #[tokio::test]
 async fn a_device_that_drops_and_logs_in_again_at_once_is_accepted() {
     // A reconnecting device closes its socket and sends CONNECT straight away, while the hub may still be ending
-    // the old session; the platform accepts that login, so the hub must too, every time.
+    // the old session; the platform accepts that login, so the hub must too, every time. The clean-session flag
+    // alternates in runs of two, so every pairing of old and new session kinds comes up.
     let hub = hub().await;
     let creds = good("dev1", PSK);
     let mut device = Device::connect(hub.mqtt_addr(), "dev1", &creds)
         .await
         .expect("first login");
-    for attempt in 1..=30 {
+    for attempt in 1..=40 {
+        let clean = attempt % 4 < 2;
         drop(device);
-        device = match Device::connect(hub.mqtt_addr(), "dev1", &creds).await {
+        device = match Device::connect_session(hub.mqtt_addr(), "dev1", &creds, clean).await {
             Ok(d) => d,
-            Err(e) => panic!("login {attempt} right after a disconnect was refused: {e:?}"),
+            Err(e) => panic!(
+                "login {attempt} (clean session {clean}) right after a disconnect was refused: {e:?}"
+            ),
         };
     }
     device.subscribe_own().await;

@@ -98,8 +98,20 @@ pub async fn connect_raw(
     username: &str,
     password: &str,
 ) -> Result<(AsyncClient, EventLoop), ConnectionError> {
+    connect_session(addr, client_id, username, password, true).await
+}
+
+/// [`connect_raw`] with the CONNECT's clean-session flag chosen.
+pub async fn connect_session(
+    addr: SocketAddr,
+    client_id: &str,
+    username: &str,
+    password: &str,
+    clean_session: bool,
+) -> Result<(AsyncClient, EventLoop), ConnectionError> {
     let mut options = MqttOptions::new(client_id, addr.ip().to_string(), addr.port());
     options.set_credentials(username, password);
+    options.set_clean_session(clean_session);
     options.set_keep_alive(Duration::from_secs(30));
     options.set_max_packet_size(64 * 1024, 64 * 1024);
     let (client, mut eventloop) = AsyncClient::new(options, 64);
@@ -120,8 +132,24 @@ impl Device {
         name: &str,
         creds: &MqttCredentials,
     ) -> Result<Self, ConnectionError> {
-        let (client, mut eventloop) =
-            connect_raw(addr, creds.client_id(), creds.username(), creds.password()).await?;
+        Self::connect_session(addr, name, creds, true).await
+    }
+
+    /// [`Device::connect`] with the CONNECT's clean-session flag chosen.
+    pub async fn connect_session(
+        addr: SocketAddr,
+        name: &str,
+        creds: &MqttCredentials,
+        clean_session: bool,
+    ) -> Result<Self, ConnectionError> {
+        let (client, mut eventloop) = connect_session(
+            addr,
+            creds.client_id(),
+            creds.username(),
+            creds.password(),
+            clean_session,
+        )
+        .await?;
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             loop {
