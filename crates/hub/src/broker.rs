@@ -269,15 +269,16 @@ async fn settle_previous_session(scx: &ServerContext, id: &Id, clean_start: bool
     }
 }
 
-/// Whether `session` ends with its connection: an MQTT 3.1.1 clean session. An MQTT 5 session's life depends on
-/// its expiry interval, which the hub does not see here, so it counts as persistent.
+/// Whether `session` ends with its connection: an MQTT 3.1.1 clean session, or an MQTT 5 session whose CONNECT
+/// set no expiry interval (its DISCONNECT may not raise it from 0, MQTT 5.0 §3.14.2.2.2).
 async fn ends_with_connection(session: Option<rmqtt::session::Session>) -> bool {
     let Some(session) = session else {
         return true;
     };
     match session.connect_info().await.as_deref() {
         Ok(ConnectInfo::V3(_, connect)) => connect.clean_session,
-        _ => false,
+        Ok(ConnectInfo::V5(_, connect)) => connect.session_expiry_interval_secs == 0,
+        Err(_) => false,
     }
 }
 

@@ -14,9 +14,19 @@ async fn connect5(
     hub: &hub::Hub,
     creds: &MqttCredentials,
 ) -> Result<(AsyncClient, EventLoop), ConnectionError> {
+    connect5_clean(hub, creds, true).await
+}
+
+/// [`connect5`] with the CONNECT's Clean Start flag chosen (the session expiry interval stays 0).
+async fn connect5_clean(
+    hub: &hub::Hub,
+    creds: &MqttCredentials,
+    clean_start: bool,
+) -> Result<(AsyncClient, EventLoop), ConnectionError> {
     let addr = hub.mqtt_addr();
     let mut options = MqttOptions::new(creds.client_id(), addr.ip().to_string(), addr.port());
     options.set_credentials(creds.username(), creds.password());
+    options.set_clean_start(clean_start);
     options.set_keep_alive(Duration::from_secs(30));
     let (client, mut eventloop) = AsyncClient::new(options, 16);
     loop {
@@ -103,5 +113,25 @@ async fn mqtt5_devices_are_authenticated_authorized_and_served() {
         }
         other => panic!("{other:?}"),
     }
+    hub.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_mqtt5_device_that_drops_and_logs_in_again_at_once_is_accepted() {
+    // With no session expiry the old session ends with its connection, whatever the new CONNECT's Clean Start.
+    let hub = hub().await;
+    let creds = good("dev1", PSK);
+    let mut connection = connect5(&hub, &creds).await.expect("first login");
+    for attempt in 1..=30 {
+        let clean_start = attempt % 2 == 0;
+        drop(connection);
+        connection = match connect5_clean(&hub, &creds, clean_start).await {
+            Ok(c) => c,
+            Err(e) => panic!(
+                "login {attempt} (clean start {clean_start}) right after a disconnect was refused: {e:?}"
+            ),
+        };
+    }
+    drop(connection);
     hub.shutdown().await;
 }
