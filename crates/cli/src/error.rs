@@ -26,6 +26,9 @@ pub enum CliError {
     /// The async runtime that waits for the hub could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// The stop signals (Ctrl-C, SIGTERM) cannot be watched, so the hub could not be stopped cleanly.
+    #[error("cannot watch for Ctrl-C and SIGTERM: {0}")]
+    Signals(#[source] std::io::Error),
     /// A request to the hub's HTTP API failed or was refused.
     #[error("{0}")]
     Api(String),
@@ -52,6 +55,7 @@ impl CliError {
             | Self::Output(_)
             | Self::Hub(_)
             | Self::Runtime(_)
+            | Self::Signals(_)
             | Self::Api(_) => ExitCode::FAILURE,
         }
     }

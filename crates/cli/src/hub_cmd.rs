@@ -57,20 +57,31 @@ pub struct HubArgs {
     no_demo: bool,
 }
 
-/// Waits for Ctrl-C, or SIGTERM on Unix.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
+/// Starts listening for Ctrl-C, and SIGTERM on Unix; the returned future ends at the first of them.
+///
+/// The handlers are installed here, before the hub prints its addresses: a script that waits for them and then
+/// stops the hub must find the signal handled, not fall to the default action.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// Starts listening for Ctrl-C; the returned future ends when it comes.
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::windows::ctrl_c;
+    let mut interrupt = ctrl_c()?;
+    Ok(async move {
+        interrupt.recv().await;
+    })
 }
 
 /// Runs the hub in the foreground.
@@ -98,11 +109,12 @@ pub fn run(args: &HubArgs, out: &mut impl Write) -> Result<(), CliError> {
         .build()
         .map_err(CliError::Runtime)?;
     runtime.block_on(async {
+        let stop = stop_signal().map_err(CliError::Signals)?;
         let hub = Hub::start(config).await.map_err(CliError::Hub)?;
         writeln!(out, "MQTT broker on {}", hub.mqtt_addr()).map_err(CliError::Output)?;
         writeln!(out, "HTTP API on http://{}", hub.http_addr()).map_err(CliError::Output)?;
         out.flush().map_err(CliError::Output)?;
-        stop_signal().await;
+        stop.await;
         hub.shutdown().await;
         writeln!(out, "hub stopped").map_err(CliError::Output)
     })
