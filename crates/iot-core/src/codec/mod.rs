@@ -549,6 +549,51 @@ mod tests {
     }
 
     #[test]
+    fn every_reply_is_named_after_its_request() {
+        let mut pairs = 0;
+        for m in Method::ALL {
+            let Some(reply) = m.reply() else {
+                continue;
+            };
+            pairs += 1;
+            // `event_post` → `event_reply`, `events_post` → `events_reply`, otherwise `{name}_reply`.
+            let stem = m.as_str().strip_suffix("_post").unwrap_or(m.as_str());
+            let stem = stem.strip_suffix("_request").unwrap_or(stem);
+            assert_eq!(reply.as_str().strip_suffix("_reply"), Some(stem), "{m}");
+            assert_eq!(reply.reply(), None, "a reply is not answered: {reply}");
+        }
+        // Every `*_reply` method answers exactly one request.
+        let replies = Method::ALL
+            .iter()
+            .filter(|m| m.as_str().ends_with("_reply"));
+        assert_eq!(replies.count(), pairs);
+        assert_eq!(Method::BindDevice.reply(), None);
+        assert_eq!(Method::UnbindDevice.reply(), None);
+    }
+
+    #[test]
+    fn client_tokens_compare_by_their_characters() {
+        let doc = json::Value::parse(br#"{"escaped":"a\u0062c","empty":""}"#).ok();
+        let member = |key| {
+            doc.and_then(|d| d.as_object())
+                .and_then(|o| o.get(key))
+                .and_then(|v| v.as_str())
+        };
+        let (Some(escaped), Some(empty)) = (member("escaped"), member("empty")) else {
+            panic!("the test document parses");
+        };
+        let received = ClientToken::from(escaped);
+        assert!(received.eq_str("abc"));
+        assert!(!received.eq_str("a\\u0062c"));
+        assert!(!received.eq_str("ab"));
+        assert!(!received.is_empty());
+        assert!(ClientToken::from(empty).is_empty());
+        let text = ClientToken::from("abc");
+        assert!(text.eq_str("abc") && !text.eq_str("abd"));
+        assert!(ClientToken::Text("").is_empty());
+    }
+
+    #[test]
     fn reply_codes_compare_by_value() {
         for code in [0, 400, 403, 405, 406, 503, -1, 7] {
             assert_eq!(ReplyCode::from_i64(code).as_i64(), code);
@@ -556,5 +601,21 @@ mod tests {
         }
         assert!(ReplyCode::Success.is_success());
         assert!(!ReplyCode::InvalidValue.is_success());
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn equal_reply_codes_hash_alike_and_print_as_numbers() {
+        use std::collections::HashSet;
+        use std::string::ToString;
+        let set: HashSet<ReplyCode> = [ReplyCode::Other(403), ReplyCode::from_i64(406)]
+            .into_iter()
+            .collect();
+        assert!(set.contains(&ReplyCode::UnknownIdentifier));
+        assert!(set.contains(&ReplyCode::InvalidValue));
+        assert!(!set.contains(&ReplyCode::Success));
+        assert_eq!(ReplyCode::UnknownIdentifier.to_string(), "403");
+        assert_eq!(ReplyCode::Other(-7).to_string(), "-7");
+        assert_eq!(ReplyCode::from(0), ReplyCode::Success);
     }
 }
