@@ -1,5 +1,5 @@
 //! `iotctl hub` as a process: a stop signal shuts it down cleanly, and an address or database it cannot use is
-//! a one-line error with a non-zero exit.
+//! a one-line error with exit code 1.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
@@ -66,6 +66,23 @@ fn a_busy_mqtt_port_is_a_clear_error() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_busy_http_port_is_a_clear_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let http = listener.local_addr().expect("bound").to_string();
+    let output = Command::new(IOTCTL)
+        .args(["hub", "--memory", "--mqtt", "127.0.0.1:0", "--http", &http])
+        .output()
+        .expect("iotctl runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen for HTTP on {http}"))
+            && stderr.contains("pick a free address with --http"),
+        "{stderr}"
+    );
 }
 
 #[test]
